@@ -1,0 +1,105 @@
+// Package api serves the public HTTP API: fiber v2 for the transport, huma
+// v2 for operations, validation and the OpenAPI 3.1 document. It talks to
+// the domain only through course interfaces, and it is the one place where
+// domain error codes become HTTP statuses.
+package api
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humafiber"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/course-supporter/course-supporter/app/course"
+)
+
+// Options carries what the server needs from the configuration.
+type Options struct {
+	Version         string
+	JSONBodyMax     int64
+	ReadTimeout     time.Duration
+	WriteTimeout    time.Duration
+	IdleTimeout     time.Duration
+	TrustedProxies  []string
+	HealthTimeout   time.Duration
+	ShutdownTimeout time.Duration
+}
+
+// NamedCheck is one dependency probed by /health.
+type NamedCheck struct {
+	Name    string
+	Checker course.Checker
+}
+
+// Deps are the services the handlers use.
+type Deps struct {
+	Log    *slog.Logger
+	Checks []NamedCheck
+}
+
+// Server is the public HTTP API.
+type Server struct {
+	app  *fiber.App
+	api  huma.API
+	deps Deps
+	opts Options
+}
+
+// New builds the server and registers every route.
+func New(deps Deps, opts Options) *Server {
+	if opts.HealthTimeout == 0 {
+		opts.HealthTimeout = 5 * time.Second
+	}
+	s := &Server{deps: deps, opts: opts}
+	s.app = fiber.New(fiber.Config{
+		AppName:                 "course-supporter",
+		DisableStartupMessage:   true,
+		BodyLimit:               int(opts.JSONBodyMax),
+		ReadTimeout:             opts.ReadTimeout,
+		WriteTimeout:            opts.WriteTimeout,
+		IdleTimeout:             opts.IdleTimeout,
+		ErrorHandler:            s.fiberError,
+		ProxyHeader:             "X-Real-IP",
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          opts.TrustedProxies,
+	})
+	s.app.Use(s.requestID, s.requestLog, s.recoverPanic, securityHeaders)
+
+	cfg := huma.DefaultConfig("Course Supporter API", opts.Version)
+	cfg.CreateHooks = nil // no $schema links injected into response bodies
+	cfg.DocsPath = ""
+	cfg.Info.Description = "Turns course materials into a structured course outline. " +
+		"Authenticate with the X-API-Key header."
+	s.api = humafiber.New(s.app, cfg)
+	s.registerHealth()
+	s.app.Use(s.notFound)
+	return s
+}
+
+// App exposes the fiber app, for tests that call app.Test.
+func (s *Server) App() *fiber.App { return s.app }
+
+// OpenAPI returns the generated document.
+func (s *Server) OpenAPI() *huma.OpenAPI { return s.api.OpenAPI() }
+
+// Serve accepts connections on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	if err := s.app.Listener(ln); err != nil {
+		return fmt.Errorf("serve http: %w", err)
+	}
+	return nil
+}
+
+// Shutdown stops accepting connections and waits for in-flight requests
+// until ctx ends; requests still running then are cut off.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if err := s.app.ShutdownWithContext(ctx); err != nil {
+		return fmt.Errorf("shutdown http: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,133 @@
+package config_test
+
+import (
+	"bufio"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/course-supporter/course-supporter/app/config"
+)
+
+func env(kv map[string]string) config.LookupFunc {
+	return func(k string) (string, bool) { v, ok := kv[k]; return v, ok }
+}
+
+func base() map[string]string {
+	return map[string]string{"POSTGRES_PASSWORD": "pw", "S3_ACCESS_KEY": "a", "S3_SECRET_KEY": "s"}
+}
+
+// Ensure the defaults of the spec apply when only the required values are given.
+func TestDefaults(t *testing.T) {
+	cfg, err := config.Load(env(base()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HTTP.Addr != ":8000" || cfg.HTTP.ShutdownTimeout != 30*time.Second || cfg.LogFormat != "text" {
+		t.Fatalf("unexpected defaults: %+v", cfg.HTTP)
+	}
+	if cfg.Database.URL != "postgres://course_supporter:pw@localhost:5432/course_supporter?sslmode=disable" {
+		t.Fatalf("dsn %q", cfg.Database.URL)
+	}
+	if cfg.Upload.MaxBytes != 1<<30 || cfg.Auth.RatePrepDefault != 60 || len(cfg.CORS.AllowedMethods) != 4 {
+		t.Fatalf("unexpected defaults: %+v %+v", cfg.Upload, cfg.Auth)
+	}
+}
+
+// Ensure each bad value yields exactly one problem naming its variable.
+func TestProblems(t *testing.T) {
+	cases := map[string]struct {
+		set  map[string]string
+		drop string
+		want string
+	}{
+		"missing password":    {drop: "POSTGRES_PASSWORD", want: "POSTGRES_PASSWORD: is required unless DATABASE_URL is set"},
+		"missing s3 secret":   {drop: "S3_SECRET_KEY", want: "S3_SECRET_KEY: is required"},
+		"bad duration":        {set: map[string]string{"SHUTDOWN_TIMEOUT": "soon"}, want: "SHUTDOWN_TIMEOUT: must be a duration"},
+		"bad int":             {set: map[string]string{"DB_MAX_CONNS": "ten"}, want: "DB_MAX_CONNS: must be an integer"},
+		"bad enum":            {set: map[string]string{"LOG_LEVEL": "loud"}, want: "LOG_LEVEL: must be one of"},
+		"bad bool":            {set: map[string]string{"RATE_LIMIT_ENABLED": "yes"}, want: "RATE_LIMIT_ENABLED: must be true"},
+		"bad url":             {set: map[string]string{"S3_ENDPOINT": "localhost:9000"}, want: "S3_ENDPOINT: must be an absolute http(s) URL"},
+		"bad dsn":             {set: map[string]string{"DATABASE_URL": "mysql://x"}, want: "DATABASE_URL: must be a postgres:// URL"},
+		"part too small":      {set: map[string]string{"UPLOAD_PART_SIZE_BYTES": "1024"}, want: "UPLOAD_PART_SIZE_BYTES: must be between"},
+		"cors star with cred": {set: map[string]string{"CORS_ALLOWED_ORIGINS": `["*"]`, "CORS_ALLOW_CREDENTIALS": "true"}, want: "CORS_ALLOW_CREDENTIALS: cannot be true"},
+		"bad proxy cidr":      {set: map[string]string{"TRUSTED_PROXIES": "10.0.0.1"}, want: "TRUSTED_PROXIES:"},
+		"bad addr":            {set: map[string]string{"HTTP_ADDR": "8000"}, want: "HTTP_ADDR: must be host:port"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			e := base()
+			delete(e, tc.drop)
+			for k, v := range tc.set {
+				e[k] = v
+			}
+			_, err := config.Load(env(e))
+			var ps config.Problems
+			if !errors.As(err, &ps) || len(ps) != 1 {
+				t.Fatalf("want exactly one problem, got %v", err)
+			}
+			if !strings.Contains(ps[0].String(), tc.want) {
+				t.Fatalf("got %q, want %q", ps[0].String(), tc.want)
+			}
+		})
+	}
+}
+
+// Ensure all problems are reported together rather than one per restart.
+func TestAllProblemsTogether(t *testing.T) {
+	_, err := config.Load(env(map[string]string{"LOG_LEVEL": "x"}))
+	var ps config.Problems
+	if !errors.As(err, &ps) || len(ps) != 4 {
+		t.Fatalf("want 4 problems, got %v", err)
+	}
+}
+
+func TestListsAndDurations(t *testing.T) {
+	e := base()
+	e["CORS_ALLOWED_ORIGINS"] = "https://a.example, https://b.example"
+	e["CORS_ALLOWED_METHODS"] = `["GET","PATCH"]`
+	e["HTTP_IDLE_TIMEOUT"] = "90"
+	e["PORT"] = "8123"
+	e["DATABASE_URL"] = "postgres://u:p@db:5432/x"
+	cfg, err := config.Load(env(e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.CORS.AllowedOrigins) != 2 || cfg.CORS.AllowedMethods[1] != "PATCH" {
+		t.Fatalf("lists: %+v", cfg.CORS)
+	}
+	if cfg.HTTP.IdleTimeout != 90*time.Second || cfg.HTTP.Addr != ":8123" || cfg.Database.URL != "postgres://u:p@db:5432/x" {
+		t.Fatalf("got %+v %q", cfg.HTTP, cfg.Database.URL)
+	}
+	if got := config.RedactedDSN(cfg.Database.URL); strings.Contains(got, ":p@") {
+		t.Fatalf("password not redacted: %s", got)
+	}
+}
+
+// Ensure .env.example documents every variable the binary reads.
+func TestEnvExampleDocumentsEveryVariable(t *testing.T) {
+	f, err := os.Open("../../.env.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	documented := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if name, _, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") {
+			documented[name] = true
+		}
+	}
+	names := config.ReadNames()
+	if len(names) < 40 {
+		t.Fatalf("suspiciously few variables read: %v", names)
+	}
+	for _, n := range names {
+		if !documented[n] {
+			t.Errorf("%s is read by config but missing from .env.example", n)
+		}
+	}
+}

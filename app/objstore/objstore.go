@@ -1,0 +1,98 @@
+// Package objstore is the S3-compatible object storage adapter (Backblaze B2
+// in production, versitygw or gofakes3 locally) on aws-sdk-go-v2. It speaks
+// in keys and streams; HTTP statuses are the api package's business.
+package objstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+
+	"github.com/course-supporter/course-supporter/app/course"
+)
+
+// Options configures the client.
+type Options struct {
+	Endpoint       string
+	PublicEndpoint string
+	Region         string
+	AccessKey      string
+	SecretKey      string
+	Bucket         string
+	ForcePathStyle bool
+}
+
+// Store is a bucket on an S3-compatible server.
+type Store struct {
+	client *s3.Client
+	bucket string
+}
+
+// New builds a client. It makes no request: the server may be down at
+// start, and /health reports it until it comes back.
+func New(o Options) *Store {
+	return &Store{client: newClient(o, o.Endpoint), bucket: o.Bucket}
+}
+
+func newClient(o Options, endpoint string) *s3.Client {
+	return s3.New(s3.Options{
+		Region:       o.Region,
+		BaseEndpoint: aws.String(endpoint),
+		UsePathStyle: o.ForcePathStyle,
+		Credentials:  credentials.NewStaticCredentialsProvider(o.AccessKey, o.SecretKey, ""),
+		HTTPClient: &http.Client{Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConnsPerHost:   16,
+			IdleConnTimeout:       90 * time.Second,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ResponseHeaderTimeout: 60 * time.Second,
+		}},
+		// B2 and versitygw reject the newer default checksum trailers on
+		// some operations; compute checksums only where required.
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
+	})
+}
+
+// Bucket returns the configured bucket name.
+func (s *Store) Bucket() string { return s.bucket }
+
+// Check runs HeadBucket, for /health.
+func (s *Store) Check(ctx context.Context) error {
+	_, err := s.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(s.bucket)})
+	if err == nil {
+		return nil
+	}
+	return &course.HealthError{Kind: healthKind(ctx, err), Err: fmt.Errorf("head bucket: %w", err)}
+}
+
+func healthKind(ctx context.Context, err error) string {
+	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
+		return course.HealthTimeout
+	}
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode() {
+		case "NotFound", "NoSuchBucket":
+			return course.HealthNotFound
+		case "Forbidden", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch":
+			return course.HealthAccessDenied
+		}
+		return course.HealthOther
+	}
+	var netErr net.Error
+	var opErr *net.OpError
+	if errors.As(err, &opErr) || errors.As(err, &netErr) {
+		return course.HealthUnavailable
+	}
+	return course.HealthOther
+}
