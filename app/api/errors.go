@@ -133,7 +133,3 @@ func writeJSON(c *fiber.Ctx, status int, v any) error {
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 	return c.Send(b)
 }
-
-func (s *Server) notFound(c *fiber.Ctx) error {
-	return fiber.NewError(http.StatusNotFound)
-}

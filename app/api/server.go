@@ -77,7 +77,6 @@ func New(deps Deps, opts Options) *Server {
 		"Authenticate with the X-API-Key header."
 	s.api = humafiber.New(s.app, cfg)
 	s.registerHealth()
-	s.app.Use(s.notFound)
 	return s
 }
 

@@ -160,8 +160,8 @@ func (l *loader) listenAddr(name, v string, emptyOK bool) {
 
 func (l *loader) loadDatabase() Database {
 	d := Database{
-		MaxConns:          int32(l.integer("DB_MAX_CONNS", 10, 1, 1000)),
-		MinConns:          int32(l.integer("DB_MIN_CONNS", 1, 0, 1000)),
+		MaxConns:          int32(l.integer("DB_MAX_CONNS", 10, 1, 1000)), //nolint:gosec // bounded above
+		MinConns:          int32(l.integer("DB_MIN_CONNS", 1, 0, 1000)),  //nolint:gosec // bounded above
 		HealthCheckPeriod: l.duration("DB_HEALTH_CHECK_PERIOD", 30*time.Second),
 		MaxConnLifetime:   l.duration("DB_MAX_CONN_LIFETIME", 30*time.Minute),
 	}

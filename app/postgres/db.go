@@ -55,9 +55,10 @@ func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
 	}
 	sqlDB := stdlib.OpenDBFromPool(pool)
 	g, err := gorm.Open(gormpg.New(gormpg.Config{Conn: sqlDB}), &gorm.Config{
-		TranslateError: true,
-		Logger:         logger.Discard,
-		NowFunc:        func() time.Time { return time.Now().UTC() },
+		TranslateError:       true,
+		DisableAutomaticPing: true, // start even while the database is down
+		Logger:               logger.Discard,
+		NowFunc:              func() time.Time { return time.Now().UTC() },
 	})
 	if err != nil {
 		pool.Close()

@@ -30,7 +30,7 @@ func NewMigrator(db *sql.DB, fsys fs.FS) (*Migrator, error) {
 		fsys = migrations.FS
 	}
 	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrateLockID),
-		lock.WithLockTimeout(5, 120)) // wait up to 10 minutes for another migrator
+		lock.WithLockTimeout(1, 600)) // poll each second, up to 10 minutes, for another migrator
 	if err != nil {
 		return nil, fmt.Errorf("migration locker: %w", err)
 	}

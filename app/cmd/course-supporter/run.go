@@ -66,8 +66,7 @@ func (e *env) loadConfig(component string) (*config.Config, *slog.Logger, error)
 		w = e.stdout
 	}
 	log := logging.New(w, logging.Options{Format: cfg.LogFormat, Level: cfg.LogLevel, Version: version})
-	log = log.With("logger", component)
-	log.Info("config_loaded", "config", cfg)
+	log.Info("config_loaded", "logger", component, "config", cfg)
 	return cfg, log, nil
 }
 

@@ -64,11 +64,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, onListenin
 		ShutdownTimeout: cfg.HTTP.ShutdownTimeout,
 	})
 
-	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
+	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.HTTP.Addr, err)
 	}
-	metrics, metricsAddr, err := startMetrics(cfg.HTTP.MetricsAddr, log)
+	metrics, metricsAddr, err := startMetrics(ctx, cfg.HTTP.MetricsAddr, log)
 	if err != nil {
 		_ = ln.Close()
 		return err
@@ -122,11 +122,11 @@ func verifyBucket(ctx context.Context, store *objstore.Store, log *slog.Logger) 
 
 // startMetrics serves /livez (and later /metrics) on the internal listener,
 // which is never proxied publicly.
-func startMetrics(addr string, log *slog.Logger) (*http.Server, string, error) {
+func startMetrics(ctx context.Context, addr string, log *slog.Logger) (*http.Server, string, error) {
 	if addr == "" {
 		return nil, "", nil
 	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", addr)
 	if err != nil {
 		return nil, "", fmt.Errorf("listen %s: %w", addr, err)
 	}
