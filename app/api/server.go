@@ -28,6 +28,22 @@ type Options struct {
 	TrustedProxies  []string
 	HealthTimeout   time.Duration
 	ShutdownTimeout time.Duration
+	CORS            CORSOptions
+	// RateLimitEnabled turns the shared rate limiter on (off only in tests).
+	RateLimitEnabled bool
+	// KeyCacheTTL bounds how long a key lookup is reused; it is how long a
+	// revocation or a tenant deactivation may take to bite (default 10 s).
+	KeyCacheTTL time.Duration
+}
+
+// CORSOptions is the cross-origin policy.
+type CORSOptions struct {
+	AllowedOrigins   []string
+	AllowCredentials bool
+	AllowedMethods   []string
+	AllowedHeaders   []string
+	ExposedHeaders   []string
+	MaxAge           int
 }
 
 // NamedCheck is one dependency probed by /health.
@@ -38,8 +54,11 @@ type NamedCheck struct {
 
 // Deps are the services the handlers use.
 type Deps struct {
-	Log    *slog.Logger
-	Checks []NamedCheck
+	Log     *slog.Logger
+	Checks  []NamedCheck
+	Keys    course.KeyStore
+	Limiter course.RateLimiter
+	Nodes   course.NodeService
 }
 
 // Server is the public HTTP API.
@@ -68,7 +87,7 @@ func New(deps Deps, opts Options) *Server {
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          opts.TrustedProxies,
 	})
-	s.app.Use(s.requestID, s.requestLog, s.recoverPanic, securityHeaders)
+	s.app.Use(s.requestID, s.requestLog, s.recoverPanic, securityHeaders, s.cors())
 
 	cfg := huma.DefaultConfig("Course Supporter API", opts.Version)
 	cfg.CreateHooks = nil // no $schema links injected into response bodies
@@ -77,6 +96,7 @@ func New(deps Deps, opts Options) *Server {
 		"Authenticate with the X-API-Key header."
 	s.api = humafiber.New(s.app, cfg)
 	s.registerHealth()
+	s.registerDocs()
 	return s
 }
 
