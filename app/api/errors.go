@@ -1,8 +1,10 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -90,6 +92,21 @@ func domainError(err error) *errorBody {
 		status = http.StatusInternalServerError
 	}
 	return detail(status, course.ErrorMessage(err))
+}
+
+// fail converts an error returned by a service into the response error.
+// Internal errors are logged with the request's logger and answered with a
+// generic 500.
+func (s *Server) fail(ctx context.Context, err error) error {
+	body := domainError(err)
+	if body.status >= 500 {
+		log, ok := ctx.Value(localLogger).(*slog.Logger)
+		if !ok {
+			log = s.deps.Log
+		}
+		log.ErrorContext(ctx, "unhandled_exception", "error", err)
+	}
+	return body
 }
 
 // fiberError handles errors that reach fiber itself (unknown routes, body

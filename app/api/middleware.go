@@ -15,6 +15,8 @@ import (
 const (
 	localRequestID = "request_id"
 	localLogger    = "logger"
+	localTenant    = "tenant_id"
+	localKeyPrefix = "key_prefix"
 )
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
@@ -83,6 +85,8 @@ func (s *Server) requestLog(c *fiber.Ctx) error {
 		"latency_ms", time.Since(start).Milliseconds(),
 		"bytes_in", max(c.Request().Header.ContentLength(), 0),
 		"bytes_out", len(c.Response().Body()),
+		"tenant_id", c.Locals(localTenant),
+		"key_prefix", c.Locals(localKeyPrefix),
 		"remote_ip", c.IP(),
 		"user_agent", c.Get(fiber.HeaderUserAgent),
 	)

@@ -67,6 +67,7 @@ type Server struct {
 	api  huma.API
 	deps Deps
 	opts Options
+	keys *keyCache
 }
 
 // New builds the server and registers every route.
@@ -74,7 +75,10 @@ func New(deps Deps, opts Options) *Server {
 	if opts.HealthTimeout == 0 {
 		opts.HealthTimeout = 5 * time.Second
 	}
-	s := &Server{deps: deps, opts: opts}
+	if opts.KeyCacheTTL == 0 {
+		opts.KeyCacheTTL = 10 * time.Second
+	}
+	s := &Server{deps: deps, opts: opts, keys: newKeyCache(deps.Keys, opts.KeyCacheTTL)}
 	s.app = fiber.New(fiber.Config{
 		AppName:                 "course-supporter",
 		DisableStartupMessage:   true,
@@ -95,7 +99,9 @@ func New(deps Deps, opts Options) *Server {
 	cfg.Info.Description = "Turns course materials into a structured course outline. " +
 		"Authenticate with the X-API-Key header."
 	s.api = humafiber.New(s.app, cfg)
+	s.api.UseMiddleware(s.authenticate)
 	s.registerHealth()
+	s.registerNodes()
 	s.registerDocs()
 	return s
 }

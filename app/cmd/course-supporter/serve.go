@@ -54,14 +54,26 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, onListenin
 			{Name: "db", Checker: db},
 			{Name: "s3", Checker: store},
 		},
+		Keys:    postgres.NewKeyStore(db),
+		Limiter: postgres.NewRateLimiter(db),
+		Nodes:   postgres.NewNodeStore(db),
 	}, api.Options{
-		Version:         version,
-		JSONBodyMax:     cfg.HTTP.JSONBodyMax,
-		ReadTimeout:     cfg.HTTP.ReadTimeout,
-		WriteTimeout:    cfg.HTTP.WriteTimeout,
-		IdleTimeout:     cfg.HTTP.IdleTimeout,
-		TrustedProxies:  cfg.HTTP.TrustedProxies,
-		ShutdownTimeout: cfg.HTTP.ShutdownTimeout,
+		Version:          version,
+		JSONBodyMax:      cfg.HTTP.JSONBodyMax,
+		ReadTimeout:      cfg.HTTP.ReadTimeout,
+		WriteTimeout:     cfg.HTTP.WriteTimeout,
+		IdleTimeout:      cfg.HTTP.IdleTimeout,
+		TrustedProxies:   cfg.HTTP.TrustedProxies,
+		ShutdownTimeout:  cfg.HTTP.ShutdownTimeout,
+		RateLimitEnabled: cfg.Auth.RateLimitEnabled,
+		CORS: api.CORSOptions{
+			AllowedOrigins:   cfg.CORS.AllowedOrigins,
+			AllowCredentials: cfg.CORS.AllowCredentials,
+			AllowedMethods:   cfg.CORS.AllowedMethods,
+			AllowedHeaders:   cfg.CORS.AllowedHeaders,
+			ExposedHeaders:   cfg.CORS.ExposedHeaders,
+			MaxAge:           cfg.CORS.MaxAge,
+		},
 	})
 
 	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.HTTP.Addr)
