@@ -101,3 +101,25 @@ func TestRequestLogIdentifiesCallerWithoutSecret(t *testing.T) {
 		t.Fatal("the API key reached the log")
 	}
 }
+
+// Ensure use of a key is recorded in last_used_at (asynchronously).
+func TestLastUsedIsRecorded(t *testing.T) {
+	t.Parallel()
+	s := mustStack(t)
+	_, key := s.tenantWithKey("acme")
+	s.call(http.MethodGet, "/api/v1/nodes", key, nil)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var used bool
+		if err := s.db.Pool.QueryRow(t.Context(), `SELECT last_used_at IS NOT NULL FROM api_keys`).Scan(&used); err != nil {
+			t.Fatal(err)
+		}
+		if used {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("last_used_at never set")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -80,12 +80,11 @@ func (s *stack) mustTenant(name string) uuid.UUID {
 }
 
 type keyOpts struct {
-	scopes     string // JSON array
-	ratePrep   int
-	rateCheck  int
-	expiresAt  *time.Time
-	inactive   bool
-	customHash string
+	scopes    string // JSON array
+	ratePrep  int
+	rateCheck int
+	expiresAt *time.Time
+	inactive  bool
 }
 
 // mustKey inserts a key the way the admin CLI does and returns the secret.

@@ -63,7 +63,7 @@ func (c *keyCache) lookup(ctx context.Context, raw string) (*course.KeyRecord, e
 	c.mu.Unlock()
 	if touch {
 		go func() { // best effort: a failed touch never fails a request
-			tctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()
 			_ = c.store.TouchKey(tctx, rec.KeyID)
 		}()

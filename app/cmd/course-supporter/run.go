@@ -41,6 +41,7 @@ func run(ctx context.Context, e env) error {
 		migrateCmd(&e),
 		healthcheckCmd(&e),
 		versionCmd(&e),
+		tenantCmd(&e), keyCmd(&e), devBootstrapCmd(&e),
 	)
 	err := root.ExecuteContext(ctx)
 	if err != nil && isUnknownCommand(err) {

@@ -1,0 +1,333 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/course-supporter/course-supporter/app/internal/testdb"
+)
+
+var cliKeyFormat = regexp.MustCompile(`^cs_(live|test)_[0-9a-f]{32}$`)
+
+// adminVars is the environment of admin commands: a database and dummy
+// S3 credentials (admin commands never touch storage).
+func adminVars(dsn string) map[string]string {
+	return map[string]string{"DATABASE_URL": dsn, "S3_ACCESS_KEY": "a", "S3_SECRET_KEY": "b",
+		"LOG_LEVEL": "error", "ENVIRONMENT": "testing"}
+}
+
+// cliRun runs one command line of the real program in-process.
+func cliRun(vars map[string]string, args ...string) (stdout, stderr string, err error) {
+	var out, errOut bytes.Buffer
+	err = run(context.Background(), env{args: args, stdout: &out, stderr: &errOut,
+		lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }})
+	return out.String(), errOut.String(), err
+}
+
+func mustCLI(t *testing.T, vars map[string]string, args ...string) string {
+	t.Helper()
+	out, errOut, err := cliRun(vars, args...)
+	if err != nil {
+		t.Fatalf("%v: %v\n%s", args, err, errOut)
+	}
+	return out
+}
+
+// cliExit runs the built binary and returns its exit code and output.
+func cliExit(t *testing.T, vars map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(mustBuild(t), args...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	for k, v := range vars {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	default:
+		t.Fatalf("%v: %v", args, err)
+	}
+	return code, out.String(), errOut.String()
+}
+
+type cliTenant struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	IsActive   bool   `json:"is_active"`
+	ActiveKeys int    `json:"active_keys"`
+}
+
+type cliKey struct {
+	Key            string     `json:"key"`
+	ID             string     `json:"id"`
+	Tenant         string     `json:"tenant"`
+	Prefix         string     `json:"prefix"`
+	Label          string     `json:"label"`
+	Scopes         []string   `json:"scopes"`
+	RateLimitPrep  int        `json:"rate_limit_prep"`
+	RateLimitCheck int        `json:"rate_limit_check"`
+	Status         string     `json:"status"`
+	ExpiresAt      *time.Time `json:"expires_at"`
+}
+
+// mustJSON decodes the whole of out, so anything else on stdout fails.
+func mustJSON[T any](t *testing.T, out string) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, out)
+	}
+	return v
+}
+
+// Ensure a duplicate tenant name exits 1 with the reason on stderr alone.
+func TestTenantCreateDuplicateExitsOne(t *testing.T) {
+	t.Parallel()
+	vars := adminVars(testdb.New(t))
+	code, out, _ := cliExit(t, vars, "tenant", "create", "--name", "acme")
+	if code != 0 || !strings.Contains(out, "Tenant 'acme' created") {
+		t.Fatalf("first create: exit %d, %q", code, out)
+	}
+	code, out, errOut := cliExit(t, vars, "tenant", "create", "--name", "acme")
+	if code != 1 || out != "" || strings.TrimSpace(errOut) != "error: Tenant 'acme' already exists" {
+		t.Fatalf("duplicate: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+// Ensure bad key input exits 1 (domain errors) or 2 (usage) with a clear
+// message, prints nothing on stdout and creates no key.
+func TestKeyCreateBadInputExitCodes(t *testing.T) {
+	t.Parallel()
+	vars := adminVars(testdb.New(t))
+	mustCLI(t, vars, "tenant", "create", "--name", "acme")
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--tenant", "acme", "--scopes", "prep,admin"}, 1, "error: Unknown scope 'admin'; allowed: prep, check"},
+		{[]string{"--tenant", "ghost", "--scopes", "prep"}, 1, "error: Tenant 'ghost' not found"},
+		{[]string{"--tenant", "acme", "--scopes", "prep", "--env", "prod"}, 1, "error: Unknown key environment 'prod'"},
+		{[]string{"--tenant", "acme"}, 2, "--scopes is missing"},
+		{[]string{"--scopes", "prep"}, 2, "--tenant is missing"},
+		{[]string{"--tenant", "acme", "--scopes", "prep", "--expires-in", "soon"}, 2, `--expires-in "soon"`},
+		{[]string{"--tenant", "acme", "--scopes", "prep", "--expires-in", "1d", "--expires-at", "2099-01-01T00:00:00Z"}, 2, "not both"},
+		{[]string{"--tenant", "acme", "--scopes", "prep", "--rate-check", "0"}, 2, "--rate-check must be greater than 0"},
+	}
+	for _, tc := range cases {
+		code, out, errOut := cliExit(t, vars, append([]string{"key", "create"}, tc.args...)...)
+		if code != tc.code || out != "" || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d (want %d), stdout %q, stderr %q (want %q)", tc.args, code, tc.code, out, errOut, tc.want)
+		}
+	}
+	if keys := mustJSON[[]cliKey](t, mustCLI(t, vars, "key", "list", "--tenant", "acme", "--json")); len(keys) != 0 {
+		t.Fatalf("keys were created: %+v", keys)
+	}
+}
+
+// Ensure `key create --json` prints only JSON holding the key and its
+// settings (limits default from the config), the warning goes to stderr,
+// and the secret never appears in any listing afterwards.
+func TestKeyCreateJSONHoldsKeyOnce(t *testing.T) {
+	t.Parallel()
+	vars := adminVars(testdb.New(t))
+	vars["RATE_LIMIT_PREP_DEFAULT"], vars["RATE_LIMIT_CHECK_DEFAULT"] = "13", "17"
+	mustCLI(t, vars, "tenant", "create", "--name", "acme")
+	out, errOut, err := cliRun(vars, "key", "create", "--tenant", "acme", "--scopes", "check,prep",
+		"--label", "ci", "--expires-in", "90d", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := mustJSON[cliKey](t, out)
+	if !cliKeyFormat.MatchString(k.Key) || !strings.HasPrefix(k.Key, "cs_live_") || k.Prefix != k.Key[:16] {
+		t.Fatalf("key %q prefix %q", k.Key, k.Prefix)
+	}
+	if k.Tenant != "acme" || k.Label != "ci" || strings.Join(k.Scopes, ",") != "prep,check" ||
+		k.RateLimitPrep != 13 || k.RateLimitCheck != 17 || k.Status != "active" {
+		t.Fatalf("key %+v", k)
+	}
+	if want := time.Now().Add(90 * 24 * time.Hour); k.ExpiresAt == nil || k.ExpiresAt.Sub(want).Abs() > time.Minute {
+		t.Fatalf("expires_at %v, want about %v", k.ExpiresAt, want)
+	}
+	if !strings.Contains(errOut, "will not be shown again") {
+		t.Fatalf("stderr lacks the warning: %q", errOut)
+	}
+	listJSON := mustCLI(t, vars, "key", "list", "--tenant", "acme", "--json")
+	keys := mustJSON[[]cliKey](t, listJSON)
+	if len(keys) != 1 || keys[0].ID != k.ID || keys[0].Key != "" || keys[0].Status != "active" {
+		t.Fatalf("list %+v", keys)
+	}
+	for _, listing := range []string{listJSON, mustCLI(t, vars, "key", "list", "--tenant", "acme"),
+		mustCLI(t, vars, "tenant", "list"), mustCLI(t, vars, "tenant", "list", "--json")} {
+		if strings.Contains(listing, k.Key) || strings.Contains(listing, k.Key[16:]) {
+			t.Fatalf("a listing shows the secret:\n%s", listing)
+		}
+	}
+}
+
+// Ensure `tenant list --json` parses and reflects status and key counts.
+func TestTenantListJSONParses(t *testing.T) {
+	t.Parallel()
+	vars := adminVars(testdb.New(t))
+	if ts := mustJSON[[]cliTenant](t, mustCLI(t, vars, "tenant", "list", "--json")); ts == nil || len(ts) != 0 {
+		t.Fatalf("empty list: %+v (want [])", ts)
+	}
+	mustCLI(t, vars, "tenant", "create", "--name", "beta")
+	mustCLI(t, vars, "tenant", "create", "--name", "alpha")
+	mustCLI(t, vars, "key", "create", "--tenant", "alpha", "--scopes", "prep")
+	mustCLI(t, vars, "tenant", "deactivate", "--name", "beta")
+	ts := mustJSON[[]cliTenant](t, mustCLI(t, vars, "tenant", "list", "--json"))
+	if len(ts) != 2 || ts[0].Name != "alpha" || !ts[0].IsActive || ts[0].ActiveKeys != 1 || ts[0].ID == "" ||
+		ts[1].Name != "beta" || ts[1].IsActive || ts[1].ActiveKeys != 0 {
+		t.Fatalf("tenants %+v", ts)
+	}
+}
+
+// assertAligned fails unless every row has a value starting exactly
+// under each header column, after a space.
+func assertAligned(t *testing.T, out string, rows int, headers ...string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if len(lines) != rows+1 {
+		t.Fatalf("want %d rows:\n%s", rows, out)
+	}
+	for _, h := range headers {
+		pos := strings.Index(lines[0], h)
+		if pos < 0 {
+			t.Fatalf("no header %q:\n%s", h, out)
+		}
+		for _, l := range lines[1:] {
+			if len(l) <= pos || l[pos] == ' ' || (pos > 0 && l[pos-1] != ' ') {
+				t.Fatalf("column %q (offset %d) is not aligned:\n%s", h, pos, out)
+			}
+		}
+	}
+}
+
+// Ensure the tables for people line values up under their headers.
+func TestAdminTablesAlignColumns(t *testing.T) {
+	t.Parallel()
+	vars := adminVars(testdb.New(t))
+	mustCLI(t, vars, "tenant", "create", "--name", "a")
+	mustCLI(t, vars, "tenant", "create", "--name", "a-tenant-with-a-long-name")
+	mustCLI(t, vars, "key", "create", "--tenant", "a", "--scopes", "check", "--label", "x")
+	mustCLI(t, vars, "key", "create", "--tenant", "a", "--scopes", "prep,check", "--label", "a-much-longer-label",
+		"--rate-prep", "5", "--rate-check", "12345", "--expires-in", "1h")
+	assertAligned(t, mustCLI(t, vars, "tenant", "list"), 2, "NAME", "STATUS", "ACTIVE KEYS", "CREATED", "ID")
+	assertAligned(t, mustCLI(t, vars, "key", "list", "--tenant", "a"), 2,
+		"ID", "PREFIX", "LABEL", "SCOPES", "PREP/MIN", "CHECK/MIN", "STATUS", "EXPIRES", "LAST USED", "CREATED")
+}
+
+// Ensure dev-bootstrap creates exactly one tenant and a usable test key on
+// an empty database, prints a curl with it, and is a no-op the next time.
+func TestDevBootstrapCreatesOneTenantOnce(t *testing.T) {
+	t.Parallel()
+	vars := adminVars(testdb.New(t))
+	out := mustCLI(t, vars, "dev-bootstrap")
+	key := regexp.MustCompile(`cs_test_[0-9a-f]{32}`).FindString(out)
+	if key == "" || !strings.Contains(out, `curl -H "X-API-Key: `+key+`" http://localhost:8000/api/v1/nodes`) {
+		t.Fatalf("dev-bootstrap output:\n%s", out)
+	}
+	ts := mustJSON[[]cliTenant](t, mustCLI(t, vars, "tenant", "list", "--json"))
+	if len(ts) != 1 || ts[0].Name != "dev" || ts[0].ActiveKeys != 1 {
+		t.Fatalf("tenants %+v", ts)
+	}
+	keys := mustJSON[[]cliKey](t, mustCLI(t, vars, "key", "list", "--tenant", "dev", "--json"))
+	if len(keys) != 1 || keys[0].Prefix != key[:16] || strings.Join(keys[0].Scopes, ",") != "prep,check" {
+		t.Fatalf("keys %+v", keys)
+	}
+
+	out = mustCLI(t, vars, "dev-bootstrap")
+	if strings.Count(out, "\n") != 1 || !strings.Contains(out, "already exist") || strings.Contains(out, "cs_test_") {
+		t.Fatalf("second dev-bootstrap:\n%s", out)
+	}
+	if ts := mustJSON[[]cliTenant](t, mustCLI(t, vars, "tenant", "list", "--json")); len(ts) != 1 || ts[0].ActiveKeys != 1 {
+		t.Fatalf("after second run: %+v", ts)
+	}
+}
+
+// Ensure dev-bootstrap exits 1 in production and creates nothing.
+func TestDevBootstrapRefusesProduction(t *testing.T) {
+	t.Parallel()
+	vars := adminVars(testdb.New(t))
+	prod := adminVars(vars["DATABASE_URL"])
+	prod["ENVIRONMENT"] = "production"
+	code, out, errOut := cliExit(t, prod, "dev-bootstrap")
+	if code != 1 || out != "" || !strings.Contains(errOut, "production") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if ts := mustJSON[[]cliTenant](t, mustCLI(t, vars, "tenant", "list", "--json")); len(ts) != 0 {
+		t.Fatalf("tenants %+v", ts)
+	}
+}
+
+// Ensure a prefix matching two active keys exits 1 listing both ids and
+// revokes neither; revoking by id works once, then exits 1.
+func TestKeyRevokeAmbiguousPrefixExitsOne(t *testing.T) {
+	t.Parallel()
+	vars := adminVars(testdb.New(t))
+	mustCLI(t, vars, "tenant", "create", "--name", "acme")
+	k1 := mustJSON[cliKey](t, mustCLI(t, vars, "key", "create", "--tenant", "acme", "--scopes", "prep", "--json"))
+	k2 := mustJSON[cliKey](t, mustCLI(t, vars, "key", "create", "--tenant", "acme", "--scopes", "prep", "--json"))
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, vars["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `UPDATE api_keys SET key_prefix = 'cs_live_abcdef01'`); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := cliExit(t, vars, "key", "revoke", "--prefix", "cs_live_ab")
+	if code != 1 || !strings.Contains(errOut, "matches 2 active keys") ||
+		!strings.Contains(errOut, k1.ID) || !strings.Contains(errOut, k2.ID) {
+		t.Fatalf("ambiguous: exit %d, stderr %q", code, errOut)
+	}
+	if code, out, errOut := cliExit(t, vars, "key", "revoke", "--id", k1.ID); code != 0 || !strings.Contains(out, "revoked") {
+		t.Fatalf("by id: exit %d, %q %q", code, out, errOut)
+	}
+	if code, _, errOut := cliExit(t, vars, "key", "revoke", "--id", k1.ID); code != 1 || !strings.Contains(errOut, "already revoked") {
+		t.Fatalf("again: exit %d, %q", code, errOut)
+	}
+	keys := mustJSON[[]cliKey](t, mustCLI(t, vars, "key", "list", "--tenant", "acme", "--json"))
+	if len(keys) != 2 || keys[0].Status != "revoked" || keys[1].Status != "active" {
+		t.Fatalf("keys %+v", keys)
+	}
+}
+
+// Ensure the admin commands answer --help, dev-bootstrap stays out of the
+// command list, and misuse exits 2.
+func TestAdminHelpAndUsage(t *testing.T) {
+	t.Parallel()
+	vars := adminVars("postgres://x:y@127.0.0.1:1/none")
+	for _, args := range [][]string{{"tenant", "--help"}, {"tenant", "create", "--help"}, {"key"},
+		{"key", "create", "--help"}, {"key", "revoke", "--help"}, {"dev-bootstrap", "--help"}} {
+		if code, out, _ := cliExit(t, vars, args...); code != 0 || !strings.Contains(out, "Usage:") {
+			t.Errorf("%v: exit %d\n%s", args, code, out)
+		}
+	}
+	if _, out, _ := cliExit(t, vars, "--help"); strings.Contains(out, "dev-bootstrap") || !strings.Contains(out, "tenant") {
+		t.Errorf("root help:\n%s", out)
+	}
+	for _, args := range [][]string{{"tenant", "frobnicate"}, {"key", "revoke"}, {"key", "revoke", "--prefix", "p", "--id", "i"},
+		{"key", "revoke", "--id", "not-a-uuid"}, {"tenant", "create"}, {"key", "list", "--bogus"}} {
+		if code, _, _ := cliExit(t, vars, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}

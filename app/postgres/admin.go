@@ -1,0 +1,162 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/course-supporter/course-supporter/app/course"
+)
+
+// AdminDefaults are the rate limits a new key gets when its input leaves
+// them at zero (RATE_LIMIT_PREP_DEFAULT, RATE_LIMIT_CHECK_DEFAULT).
+type AdminDefaults struct {
+	RatePrep  int
+	RateCheck int
+}
+
+// AdminService manages tenants and API keys for the admin CLI.
+type AdminService struct {
+	db       *DB
+	defaults AdminDefaults
+}
+
+var _ course.AdminService = (*AdminService)(nil)
+
+// NewAdminService returns the admin service on db. Zero defaults fall back
+// to the schema's defaults (60 prep, 300 check requests per minute).
+func NewAdminService(db *DB, defaults AdminDefaults) *AdminService {
+	if defaults.RatePrep <= 0 {
+		defaults.RatePrep = 60
+	}
+	if defaults.RateCheck <= 0 {
+		defaults.RateCheck = 300
+	}
+	return &AdminService{db: db, defaults: defaults}
+}
+
+// CreateTenant inserts an active tenant.
+func (s *AdminService) CreateTenant(ctx context.Context, name string) (*course.Tenant, error) {
+	return createTenant(s.db.Gorm.WithContext(ctx), name)
+}
+
+func createTenant(tx *gorm.DB, name string) (*course.Tenant, error) {
+	n, err := normTenantName(name)
+	if err != nil {
+		return nil, err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return nil, fmt.Errorf("new tenant id: %w", err)
+	}
+	row := tenantRow{ID: id, Name: n, IsActive: true}
+	if err := tx.Clauses(clause.Returning{}).Create(&row).Error; err != nil {
+		return nil, conflictIfDuplicate(err, "create tenant", "Tenant '%s' already exists", n)
+	}
+	t := toTenant(row)
+	return &t, nil
+}
+
+// ListTenants returns every tenant by name, each with the number of its
+// keys that are active, unrevoked and unexpired.
+func (s *AdminService) ListTenants(ctx context.Context) ([]course.Tenant, error) {
+	var rows []tenantListRow
+	err := s.db.Gorm.WithContext(ctx).
+		Table("tenants AS t").
+		Select(`t.id, t.name, t.is_active, t.created_at, t.updated_at,
+			count(k.id) FILTER (WHERE k.is_active AND k.revoked_at IS NULL
+				AND (k.expires_at IS NULL OR k.expires_at > now())) AS active_keys`).
+		Joins("LEFT JOIN api_keys AS k ON k.tenant_id = t.id").
+		Group("t.id").
+		Order("t.name").
+		Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("list tenants: %w", err)
+	}
+	out := make([]course.Tenant, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, toTenantWithCount(r))
+	}
+	return out, nil
+}
+
+// SetTenantActive activates or deactivates a tenant by name. Deactivation
+// takes effect on the next request of any of its keys.
+func (s *AdminService) SetTenantActive(ctx context.Context, name string, active bool) (*course.Tenant, error) {
+	n, err := normTenantName(name)
+	if err != nil {
+		return nil, err
+	}
+	var rows []tenantRow
+	res := s.db.Gorm.WithContext(ctx).Model(&rows).Clauses(clause.Returning{}).
+		Where("name = ?", n).Update("is_active", active)
+	if res.Error != nil {
+		return nil, fmt.Errorf("set tenant active: %w", res.Error)
+	}
+	if len(rows) == 0 {
+		return nil, tenantNotFound(n)
+	}
+	t := toTenant(rows[0])
+	return &t, nil
+}
+
+// findTenant loads a tenant by (already normalised) name.
+func findTenant(tx *gorm.DB, name string) (*tenantRow, error) {
+	var row tenantRow
+	err := tx.Where("name = ?", name).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, tenantNotFound(name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find tenant: %w", err)
+	}
+	return &row, nil
+}
+
+func tenantNotFound(name string) error {
+	return course.Errorf(course.ENOTFOUND, "Tenant '%s' not found", name)
+}
+
+// devBootstrapLock serialises concurrent bootstraps of one database.
+const devBootstrapLock int64 = 0x63735f646576 // "cs_dev"
+
+// DevBootstrap is the outcome of BootstrapDev: either the created tenant,
+// key and secret, or the number of tenants that already existed.
+type DevBootstrap struct {
+	Tenant          *course.Tenant
+	Key             *course.APIKey
+	Secret          string
+	ExistingTenants int64
+}
+
+// BootstrapDev creates the tenant in.TenantName and one key for it, in one
+// transaction, if and only if there are no tenants yet. When tenants exist
+// it creates nothing and reports how many there are.
+func (s *AdminService) BootstrapDev(ctx context.Context, in course.NewAPIKey) (*DevBootstrap, error) {
+	var out DevBootstrap
+	err := s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", devBootstrapLock).Error; err != nil {
+			return fmt.Errorf("lock: %w", err)
+		}
+		if err := tx.Model(&tenantRow{}).Count(&out.ExistingTenants).Error; err != nil {
+			return fmt.Errorf("count tenants: %w", err)
+		}
+		if out.ExistingTenants > 0 {
+			return nil
+		}
+		var err error
+		if out.Tenant, err = createTenant(tx, in.TenantName); err != nil {
+			return err
+		}
+		out.Key, out.Secret, err = s.createKey(tx, in)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dev bootstrap: %w", err)
+	}
+	return &out, nil
+}
