@@ -38,3 +38,6 @@ fmt: ## format the code
 
 clean: ## remove build outputs
 	rm -rf bin
+
+# Extra target groups (infrastructure and documentation tests) live in mk/.
+-include mk/*.mk

@@ -7,6 +7,7 @@
 #   scripts/local-pg.sh restart [NAME]          restart it (used by the pool-recovery test)
 #   scripts/local-pg.sh url     [NAME] [PORT]   print the DSN without starting anything
 #   scripts/local-pg.sh createdb NAME PORT DB   create database DB if it does not exist
+#   scripts/local-pg.sh dropdb   NAME PORT DB   drop database DB if it exists
 #
 # Idempotent: the root file system is built once (debootstrap, ~40 s) and
 # cached under $CS_CACHE_DIR (default /var/cache/course-supporter), outside
@@ -109,6 +110,12 @@ createdb)
 	if [[ -z "$(as_pg /usr/bin/psql -h /tmp -p "$port" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$db'" 2>/dev/null || true)" ]]; then
 		as_pg /usr/bin/psql -h /tmp -p "$port" -U postgres -qc "CREATE DATABASE $db" >/dev/null
 	fi
+	;;
+dropdb)
+	pg_ids
+	db="${4:?database name}"
+	[[ "$db" =~ ^[a-z_][a-z0-9_]*$ ]] || { log "bad database name '$db'"; exit 2; }
+	as_pg /usr/bin/psql -h /tmp -p "$port" -U postgres -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
 	;;
 restart)
 	pg_ids

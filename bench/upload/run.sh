@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Upload benchmark: 1 GiB through the API (multipart/form-data, streamed to
+# S3) against `curl -T` of the same file straight to the same S3 server, in
+# one run, on loopback. Reports the throughput ratio and the app's peak RSS.
+#
+#   bench/upload/run.sh [SIZE_MIB]      (default 1024)
+#
+# Needs what `make run` needs: root for the PostgreSQL chroot
+# (scripts/local-pg.sh) and versitygw. Targets: ratio >= 0.8, VmHWM <= 64 MiB.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+size_mib="${1:-1024}"
+work=$(mktemp -d /var/tmp/cs-bench.XXXXXX)
+db="bench_$$"
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+	scripts/local-pg.sh dropdb dev 55433 "$db" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+make --no-print-directory build >/dev/null
+bin=bin/course-supporter
+vgw="$(command -v versitygw || echo "$(go env GOPATH)/bin/versitygw")"
+
+# PostgreSQL: the dev cluster, a throw-away database.
+admin=$(scripts/local-pg.sh start dev 55433)
+scripts/local-pg.sh createdb dev 55433 "$db"
+export DATABASE_URL="${admin%/postgres?*}/$db?sslmode=disable"
+
+# versitygw with its posix backend in the work directory.
+mkdir -p "$work/s3"
+"$vgw" --access bench --secret bench-secret-1234 --port 127.0.0.1:7171 posix "$work/s3" >"$work/vgw.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:7171/ && break; sleep 0.1; done
+sig=(--aws-sigv4 "aws:amz:us-east-1:s3" --user bench:bench-secret-1234)
+curl -sf -X PUT "${sig[@]}" -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
+	http://127.0.0.1:7171/bench >/dev/null
+
+export S3_ENDPOINT=http://127.0.0.1:7171 S3_ACCESS_KEY=bench S3_SECRET_KEY=bench-secret-1234 S3_BUCKET=bench
+export ENVIRONMENT=testing LOG_LEVEL=warn HTTP_ADDR=127.0.0.1:8123 METRICS_ADDR= RATE_LIMIT_ENABLED=false
+export UPLOAD_MAX_BYTES=$(((size_mib + 1) * 1048576))
+"$bin" migrate up >/dev/null
+"$bin" tenant create --name bench >/dev/null 2>&1
+key=$("$bin" key create --tenant bench --scopes prep,check --json 2>/dev/null | sed -n 's/.*"key": *"\([^"]*\)".*/\1/p')
+"$bin" serve >"$work/app.log" 2>&1 &
+app=$!
+pids+=("$app")
+for _ in $(seq 100); do curl -sf -o /dev/null http://127.0.0.1:8123/livez && break; sleep 0.1; done
+node=$(curl -sf -H "X-API-Key: $key" -H 'Content-Type: application/json' -d '{"title":"bench"}' \
+	http://127.0.0.1:8123/api/v1/nodes | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
+
+# A video-typed file: the mp4 signature, then zeros (generated, not random,
+# so the disk is not the bottleneck of the comparison).
+file="$work/bench.mp4"
+{ printf '\x00\x00\x00\x18ftypmp42'; head -c $((size_mib * 1048576 - 12)) /dev/zero; } >"$file"
+sync
+
+rss_before=$(awk '/VmRSS/{print $2}' "/proc/$app/status")
+t_api=$(curl -sf -o "$work/api.json" -w '%{time_total}' -H "X-API-Key: $key" \
+	-F source_type=video -F "file=@$file;type=video/mp4" "http://127.0.0.1:8123/api/v1/nodes/$node/materials")
+hwm=$(awk '/VmHWM/{print $2}' "/proc/$app/status")
+grep -q '"id"' "$work/api.json" || { echo "API upload failed: $(cat "$work/api.json")"; exit 1; }
+
+t_direct=$(curl -sf -o /dev/null -w '%{time_total}' -T "$file" "${sig[@]}" \
+	-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -H "Content-Type: video/mp4" \
+	"http://127.0.0.1:7171/bench/direct/bench.mp4")
+
+awk -v s="$size_mib" -v a="$t_api" -v d="$t_direct" -v h="$hwm" -v r="$rss_before" 'BEGIN {
+	printf "size: %d MiB\n", s
+	printf "API upload:    %6.2f s  %7.1f MiB/s\n", a, s / a
+	printf "direct PUT:    %6.2f s  %7.1f MiB/s\n", d, s / d
+	printf "ratio (API/direct throughput): %.2f  (target >= 0.80)\n", d / a
+	printf "app RSS before upload: %.1f MiB; peak RSS (VmHWM): %.1f MiB  (target <= 64 MiB)\n", r / 1024, h / 1024
+}'
