@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 export ENVIRONMENT="${ENVIRONMENT:-development}"
 export LOG_LEVEL="${LOG_LEVEL:-debug}"
 export HTTP_ADDR="${HTTP_ADDR:-:8000}"
+export WORKER_IN_PROCESS="${WORKER_IN_PROCESS:-true}"
 
 if [[ -z "${DATABASE_URL:-}" ]]; then
 	admin=$(scripts/local-pg.sh start dev 55433)

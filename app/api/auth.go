@@ -109,6 +109,7 @@ func (s *Server) rateLimit(ctx huma.Context, p *course.Principal, scope string, 
 	if d.Allowed {
 		return true
 	}
+	s.deps.Metrics.rateLimit(scope)
 	ctx.SetHeader("Retry-After", strconv.Itoa(max(reset, 1)))
 	s.reject(ctx, http.StatusTooManyRequests, "Rate limit exceeded")
 	return false

@@ -15,20 +15,57 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/uuid"
 
 	"github.com/course-supporter/course-supporter/app/api"
+	"github.com/course-supporter/course-supporter/app/internal/s3test"
 	"github.com/course-supporter/course-supporter/app/internal/testdb"
+	"github.com/course-supporter/course-supporter/app/jobs"
 	"github.com/course-supporter/course-supporter/app/logging"
+	"github.com/course-supporter/course-supporter/app/objstore"
 	"github.com/course-supporter/course-supporter/app/postgres"
 )
 
 // stack is the real API on a fresh database.
 type stack struct {
-	t    testing.TB
-	srv  *api.Server
-	db   *postgres.DB
-	logs *syncBuffer
+	t     testing.TB
+	srv   *api.Server
+	db    *postgres.DB
+	logs  *syncBuffer
+	s3    *s3test.Server
+	store *objstore.Store
+	deps  api.Deps
+	opts  api.Options
+}
+
+// swapObjects rebuilds the server on another object store.
+func (s *stack) swapObjects(store *objstore.Store) {
+	s.deps.Objects = store
+	s.srv = api.New(s.deps, s.opts)
+}
+
+// multipartUploads lists the in-progress multipart uploads of the bucket.
+func (s *stack) multipartUploads() []string {
+	s.t.Helper()
+	c := s3.New(s3.Options{
+		Region: s3test.Region, BaseEndpoint: aws.String(s.s3.URL), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(s3test.AccessKey, s3test.SecretKey, ""),
+	})
+	out, err := c.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String(s.s3.Bucket)})
+	if err != nil && strings.Contains(err.Error(), "NoSuchUpload") {
+		return nil // gofakes3 answers NoSuchUpload when there are none
+	}
+	if err != nil {
+		s.t.Fatalf("list multipart uploads: %v", err)
+	}
+	var keys []string
+	for _, u := range out.Uploads {
+		keys = append(keys, aws.ToString(u.Key))
+	}
+	return keys
 }
 
 // mustStack builds the API over real PostgreSQL stores. opt adjusts the
@@ -50,18 +87,30 @@ func mustStackOn(t testing.TB, db *postgres.DB, opt ...func(*api.Options)) *stac
 	for _, f := range opt {
 		f(&o)
 	}
-	srv := api.New(api.Deps{
-		Log:     logging.New(logs, logging.Options{Format: "json", Level: "debug"}),
-		Keys:    postgres.NewKeyStore(db),
-		Limiter: postgres.NewRateLimiter(db),
-		Nodes:   postgres.NewNodeStore(db),
-	}, o)
+	enq, err := jobs.NewEnqueuer(db.SQL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := s3test.MustStart(t, "materials")
+	store := objstore.New(objstore.Options{
+		Endpoint: fake.URL, Region: s3test.Region, AccessKey: s3test.AccessKey, SecretKey: s3test.SecretKey,
+		Bucket: fake.Bucket, ForcePathStyle: true, PartSize: 5 << 20,
+	})
+	deps := api.Deps{
+		Log:       logging.New(logs, logging.Options{Format: "json", Level: "debug"}),
+		Keys:      postgres.NewKeyStore(db),
+		Limiter:   postgres.NewRateLimiter(db),
+		Nodes:     postgres.NewNodeStore(db, enq),
+		Materials: postgres.NewMaterialStore(db, enq),
+		Objects:   store,
+	}
+	srv := api.New(deps, o)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return &stack{t: t, srv: srv, db: db, logs: logs}
+	return &stack{t: t, srv: srv, db: db, logs: logs, s3: fake, store: store, deps: deps, opts: o}
 }
 
 func (s *stack) exec(sql string, args ...any) {

@@ -18,16 +18,27 @@ var isolationCases = map[string]struct {
 	// nothing of the other tenant is listed.
 	listOnly bool
 }{
-	"POST /api/v1/nodes":               {body: map[string]any{"title": "x"}, listOnly: true},
-	"GET /api/v1/nodes":                {listOnly: true},
-	"POST /api/v1/nodes/{id}/children": {body: map[string]any{"title": "x"}},
-	"GET /api/v1/nodes/{id}/tree":      {},
-	"GET /api/v1/nodes/{id}/detail":    {},
-	"GET /api/v1/nodes/{id}":           {},
-	"PATCH /api/v1/nodes/{id}":         {body: map[string]any{"title": "stolen"}},
-	"POST /api/v1/nodes/{id}/move":     {body: map[string]any{"parent_materialnode_id": nil}},
-	"POST /api/v1/nodes/{id}/reorder":  {body: map[string]any{"order": 0}},
-	"DELETE /api/v1/nodes/{id}":        {},
+	"POST /api/v1/nodes":                {body: map[string]any{"title": "x"}, listOnly: true},
+	"GET /api/v1/nodes":                 {listOnly: true},
+	"POST /api/v1/nodes/{id}/children":  {body: map[string]any{"title": "x"}},
+	"GET /api/v1/nodes/{id}/tree":       {},
+	"GET /api/v1/nodes/{id}/detail":     {},
+	"GET /api/v1/nodes/{id}":            {},
+	"PATCH /api/v1/nodes/{id}":          {body: map[string]any{"title": "stolen"}},
+	"POST /api/v1/nodes/{id}/move":      {body: map[string]any{"parent_materialnode_id": nil}},
+	"POST /api/v1/nodes/{id}/reorder":   {body: map[string]any{"order": 0}},
+	"DELETE /api/v1/nodes/{id}":         {},
+	"POST /api/v1/nodes/{id}/materials": {body: "multipart"},
+	"GET /api/v1/nodes/{id}/materials":  {},
+	"POST /api/v1/nodes/{id}/materials/upload-url": {body: map[string]any{
+		"filename": "a.pdf", "content_type": "application/pdf", "source_type": "presentation"}},
+	"POST /api/v1/nodes/{id}/materials/confirm-upload": {body: map[string]any{"key": "tenants/x", "source_type": "text"}},
+	"GET /api/v1/materials/{mid}":                      {},
+	"DELETE /api/v1/materials/{mid}":                   {},
+	"POST /api/v1/materials/{mid}/retry":               {},
+	"GET /api/v1/storage/files":                        {listOnly: true},
+	"GET /api/v1/storage/usage":                        {listOnly: true},
+	"DELETE /api/v1/storage/files/{key}":               {},
 }
 
 // Ensure another tenant's resources are always 404, never 403 or 2xx, on
@@ -40,6 +51,9 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 	victimRoot := s.mustCreate(victimKey, "", "secret course")
 	victimChild := s.mustCreate(victimKey, victimRoot, "secret chapter")
 	attackerRoot := s.mustCreate(attackerKey, "", "mine")
+	vm := s.upload(victimKey, victimChild, field("source_type", "text"), file("secret.txt", []byte("secret")))
+	victimMaterial := vm.json(t)["id"].(string)
+	victimObject := s.call(http.MethodGet, "/api/v1/materials/"+victimMaterial, victimKey, nil).json(t)["storage_key"].(string)
 
 	var routes []string
 	for path, item := range s.srv.OpenAPI().Paths {
@@ -64,10 +78,24 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 		if tc.listOnly {
 			continue
 		}
+		want, detail := http.StatusNotFound, "Node not found"
+		switch {
+		case strings.Contains(path, "{mid}"):
+			detail = "Material not found"
+		case strings.Contains(path, "{key}"):
+			// A storage key names its tenant, so the spec answers 403 here.
+			want, detail = http.StatusForbidden, "Key does not belong to tenant."
+		}
 		for _, foreign := range []string{victimChild, victimRoot} {
-			r := s.call(method, strings.ReplaceAll(path, "{id}", foreign), attackerKey, tc.body)
-			if r.Status != http.StatusNotFound || r.detail(t) != "Node not found" {
-				t.Errorf("%s with a foreign id: %d %s, want 404 Node not found", route, r.Status, r.Raw)
+			p := strings.NewReplacer("{id}", foreign, "{mid}", victimMaterial, "{key}", victimObject).Replace(path)
+			var r reply
+			if tc.body == "multipart" {
+				r = s.upload(attackerKey, foreign, field("source_type", "text"), file("x.txt", []byte("x")))
+			} else {
+				r = s.call(method, p, attackerKey, tc.body)
+			}
+			if r.Status != want || r.detail(t) != detail {
+				t.Errorf("%s with a foreign id: %d %s, want %d %s", route, r.Status, r.Raw, want, detail)
 			}
 		}
 	}
@@ -89,6 +117,12 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 	page := s.call(http.MethodGet, "/api/v1/nodes", attackerKey, nil).json(t)
 	if page["total"] != 1.0 {
 		t.Errorf("attacker sees %v roots, want 1", page["total"])
+	}
+	if files := s.call(http.MethodGet, "/api/v1/storage/files", attackerKey, nil); contains(string(files.Raw), victimObject) {
+		t.Error("attacker lists the victim's objects")
+	}
+	if n := s.count(`SELECT count(*) FROM material_entries WHERE id = $1`, victimMaterial); n != 1 {
+		t.Error("the victim's material was deleted")
 	}
 	// Nothing of the victim changed.
 	tree := s.call(http.MethodGet, "/api/v1/nodes/"+victimRoot+"/tree", victimKey, nil)

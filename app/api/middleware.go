@@ -64,6 +64,7 @@ func (s *Server) requestLog(c *fiber.Ctx) error {
 			return herr
 		}
 	}
+	s.deps.Metrics.observe(c, start)
 	path := c.Path()
 	if quietPath(path) {
 		return nil

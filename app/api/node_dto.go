@@ -3,6 +3,8 @@ package api
 import (
 	"encoding/json"
 
+	"github.com/google/uuid"
+
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/course-supporter/course-supporter/app/course"
@@ -149,15 +151,18 @@ func toNodeTree(n *course.Node) NodeTreeResponse {
 	return t
 }
 
-func toNodeDetail(n *course.Node) NodeWithMaterialsResponse {
+func toNodeDetail(n *course.Node, mats map[uuid.UUID][]*course.Material) NodeWithMaterialsResponse {
 	d := NodeWithMaterialsResponse{
 		ID: n.ID.String(), Title: n.Title, Description: n.Description, LearningGoal: n.LearningGoal,
 		ExpectedKnowledge: n.ExpectedKnowledge, ExpectedSkills: n.ExpectedSkills, Order: n.Order,
 		NodeFingerprint: n.Fingerprint, Materials: []MaterialEntrySummary{}, Children: []NodeWithMaterialsResponse{},
 		CreatedAt: Timestamp(n.CreatedAt), UpdatedAt: Timestamp(n.UpdatedAt),
 	}
+	for _, m := range mats[n.ID] {
+		d.Materials = append(d.Materials, toMaterialSummary(m))
+	}
 	for _, c := range n.Children {
-		d.Children = append(d.Children, toNodeDetail(c))
+		d.Children = append(d.Children, toNodeDetail(c, mats))
 	}
 	return d
 }

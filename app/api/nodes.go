@@ -86,7 +86,11 @@ func (s *Server) registerNodes() {
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
-			return &struct{ Body []NodeWithMaterialsResponse }{Body: []NodeWithMaterialsResponse{toNodeDetail(n)}}, nil
+			mats, err := s.deps.Materials.MaterialsOf(ctx, tenantOf(ctx), subtreeIDs(n, nil))
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return &struct{ Body []NodeWithMaterialsResponse }{Body: []NodeWithMaterialsResponse{toNodeDetail(n, mats)}}, nil
 		})
 	huma.Register(s.api, op("get-node", http.MethodGet, base+"/{id}", "Get a node", classRead, http.StatusOK),
 		func(ctx context.Context, in *NodePath) (*nodeOutput, error) {
@@ -144,6 +148,15 @@ func (s *Server) registerNodeWrites(base string) {
 			}
 			return nil, nil
 		})
+}
+
+// subtreeIDs collects the ids of n and all its descendants.
+func subtreeIDs(n *course.Node, ids []uuid.UUID) []uuid.UUID {
+	ids = append(ids, n.ID)
+	for _, c := range n.Children {
+		ids = subtreeIDs(c, ids)
+	}
+	return ids
 }
 
 func (s *Server) nodeResult(ctx context.Context, n *course.Node, err error) (*nodeOutput, error) {

@@ -31,6 +31,17 @@ type Options struct {
 	CORS            CORSOptions
 	// RateLimitEnabled turns the shared rate limiter on (off only in tests).
 	RateLimitEnabled bool
+	// UploadMaxBytes is the largest accepted file.
+	UploadMaxBytes int64
+	// UploadConcurrency bounds streaming uploads per process.
+	UploadConcurrency int
+	// PresignTTL is how long a presigned PUT stays valid.
+	PresignTTL time.Duration
+	// ObjectURLBase is S3_ENDPOINT/S3_BUCKET, the informational prefix of
+	// a stored material's source_url.
+	ObjectURLBase string
+	// Platforms are the verified hosts per source type (URL warnings).
+	Platforms map[string][]string
 	// KeyCacheTTL bounds how long a key lookup is reused; it is how long a
 	// revocation or a tenant deactivation may take to bite (default 10 s).
 	KeyCacheTTL time.Duration
@@ -54,20 +65,25 @@ type NamedCheck struct {
 
 // Deps are the services the handlers use.
 type Deps struct {
-	Log     *slog.Logger
-	Checks  []NamedCheck
-	Keys    course.KeyStore
-	Limiter course.RateLimiter
-	Nodes   course.NodeService
+	Log       *slog.Logger
+	Checks    []NamedCheck
+	Keys      course.KeyStore
+	Limiter   course.RateLimiter
+	Nodes     course.NodeService
+	Materials course.MaterialService
+	Objects   course.ObjectStore
+	// Metrics records Prometheus series; nil disables them.
+	Metrics *Metrics
 }
 
 // Server is the public HTTP API.
 type Server struct {
-	app  *fiber.App
-	api  huma.API
-	deps Deps
-	opts Options
-	keys *keyCache
+	app     *fiber.App
+	api     huma.API
+	deps    Deps
+	opts    Options
+	keys    *keyCache
+	uploads chan struct{}
 }
 
 // New builds the server and registers every route.
@@ -78,11 +94,31 @@ func New(deps Deps, opts Options) *Server {
 	if opts.KeyCacheTTL == 0 {
 		opts.KeyCacheTTL = 10 * time.Second
 	}
-	s := &Server{deps: deps, opts: opts, keys: newKeyCache(deps.Keys, opts.KeyCacheTTL)}
+	if opts.JSONBodyMax == 0 {
+		opts.JSONBodyMax = 1 << 20
+	}
+	if opts.UploadMaxBytes == 0 {
+		opts.UploadMaxBytes = 1 << 30
+	}
+	if opts.UploadConcurrency == 0 {
+		opts.UploadConcurrency = 4
+	}
+	if opts.PresignTTL == 0 {
+		opts.PresignTTL = 15 * time.Minute
+	}
+	if opts.Platforms == nil {
+		opts.Platforms = course.DefaultPlatforms
+	}
+	s := &Server{deps: deps, opts: opts, keys: newKeyCache(deps.Keys, opts.KeyCacheTTL),
+		uploads: make(chan struct{}, opts.UploadConcurrency)}
 	s.app = fiber.New(fiber.Config{
-		AppName:                 "course-supporter",
-		DisableStartupMessage:   true,
-		BodyLimit:               int(opts.JSONBodyMax),
+		AppName:               "course-supporter",
+		DisableStartupMessage: true,
+		// Bodies above this are streamed rather than buffered: huma bounds
+		// JSON bodies by MaxBodyBytes, and the upload route streams its body
+		// to storage with constant memory.
+		StreamRequestBody:       true,
+		BodyLimit:               64 << 10,
 		ReadTimeout:             opts.ReadTimeout,
 		WriteTimeout:            opts.WriteTimeout,
 		IdleTimeout:             opts.IdleTimeout,
@@ -91,10 +127,15 @@ func New(deps Deps, opts Options) *Server {
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          opts.TrustedProxies,
 	})
-	s.app.Use(s.requestID, s.requestLog, s.recoverPanic, securityHeaders, s.cors())
+	s.app.Use(s.requestID, s.requestLog, s.recoverPanic, securityHeaders, s.cors(), escapeStorageKey)
 
 	cfg := huma.DefaultConfig("Course Supporter API", opts.Version)
 	cfg.CreateHooks = nil // no $schema links injected into response bodies
+	cfg.OnAddOperation = append(cfg.OnAddOperation, func(_ *huma.OpenAPI, o *huma.Operation) {
+		if o.MaxBodyBytes > 0 { // operations with a JSON body
+			o.MaxBodyBytes = opts.JSONBodyMax
+		}
+	})
 	cfg.DocsPath = ""
 	cfg.Info.Description = "Turns course materials into a structured course outline. " +
 		"Authenticate with the X-API-Key header."
@@ -102,6 +143,7 @@ func New(deps Deps, opts Options) *Server {
 	s.api.UseMiddleware(s.authenticate)
 	s.registerHealth()
 	s.registerNodes()
+	s.registerMaterials()
 	s.registerDocs()
 	return s
 }

@@ -24,6 +24,14 @@ type Config struct {
 	Upload   Upload
 	Auth     Auth
 	CORS     CORS
+	Worker   Worker
+}
+
+// Worker holds the background job settings.
+type Worker struct {
+	InProcess       bool
+	RetryBaseDelay  time.Duration
+	ShutdownTimeout time.Duration
 }
 
 // HTTP holds listener settings.
@@ -119,6 +127,11 @@ func (l *loader) load() *Config {
 		RateCheckDefault: int(l.integer("RATE_LIMIT_CHECK_DEFAULT", 300, 1, 1_000_000)),
 	}
 	c.CORS = l.loadCORS()
+	c.Worker = Worker{
+		InProcess:       l.boolean("WORKER_IN_PROCESS", false),
+		RetryBaseDelay:  l.duration("WORKER_RETRY_BASE_DELAY", 30*time.Second),
+		ShutdownTimeout: l.duration("WORKER_SHUTDOWN_TIMEOUT", 60*time.Second),
+	}
 	return c
 }
 
@@ -274,6 +287,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.Int64("upload_max_bytes", c.Upload.MaxBytes),
 		slog.Bool("rate_limit_enabled", c.Auth.RateLimitEnabled),
 		slog.Any("cors_allowed_origins", c.CORS.AllowedOrigins),
+		slog.Bool("worker_in_process", c.Worker.InProcess),
 	)
 }
 

@@ -28,18 +28,30 @@ type Options struct {
 	SecretKey      string
 	Bucket         string
 	ForcePathStyle bool
+	// PartSize is the multipart part size (default 10 MiB, at least 5 MiB).
+	PartSize int64
 }
 
 // Store is a bucket on an S3-compatible server.
 type Store struct {
-	client *s3.Client
-	bucket string
+	client   *s3.Client
+	public   *s3.Client // signs URLs for clients that reach storage elsewhere
+	bucket   string
+	partSize int64
 }
 
 // New builds a client. It makes no request: the server may be down at
 // start, and /health reports it until it comes back.
 func New(o Options) *Store {
-	return &Store{client: newClient(o, o.Endpoint), bucket: o.Bucket}
+	part := o.PartSize
+	if part < 5<<20 {
+		part = 10 << 20
+	}
+	public := o.PublicEndpoint
+	if public == "" {
+		public = o.Endpoint
+	}
+	return &Store{client: newClient(o, o.Endpoint), public: newClient(o, public), bucket: o.Bucket, partSize: part}
 }
 
 func newClient(o Options, endpoint string) *s3.Client {

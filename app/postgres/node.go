@@ -56,12 +56,16 @@ func stringList(b []byte) []string {
 
 // NodeStore implements course.NodeService. Every query filters tenant_id
 // in its WHERE clause, so another tenant's node is simply not found.
-type NodeStore struct{ db *DB }
+type NodeStore struct {
+	db   *DB
+	jobs JobInserter
+}
 
 var _ course.NodeService = (*NodeStore)(nil)
 
-// NewNodeStore returns a NodeStore on db.
-func NewNodeStore(db *DB) *NodeStore { return &NodeStore{db: db} }
+// NewNodeStore returns a NodeStore on db; jobs enqueues the cleanup of the
+// objects of deleted subtrees.
+func NewNodeStore(db *DB, jobs JobInserter) *NodeStore { return &NodeStore{db: db, jobs: jobs} }
 
 func errNodeNotFound() error { return course.Errorf(course.ENOTFOUND, "Node not found") }
 

@@ -127,6 +127,13 @@ func (s *NodeStore) DeleteNode(ctx context.Context, tenantID, id uuid.UUID) erro
 		if err := lockSiblings(tx, tenantID, r.ParentID); err != nil {
 			return err
 		}
+		keys, err := subtreeStorageKeys(tx, tenantID, id)
+		if err != nil {
+			return err
+		}
+		if err := scheduleCleanup(ctx, tx, s.jobs, keys); err != nil {
+			return err
+		}
 		if err := tx.Where("id = ? AND tenant_id = ?", id, tenantID).Delete(&nodeRow{}).Error; err != nil {
 			return fmt.Errorf("delete node: %w", err)
 		}

@@ -329,3 +329,29 @@ func TestHelpAndUsage(t *testing.T) {
 		t.Fatalf("version: %q %v", out, err)
 	}
 }
+
+// Ensure /metrics answers on the internal listener only, with the HTTP,
+// pool and runtime series.
+func TestMetricsEndpoint(t *testing.T) {
+	t.Parallel()
+	s3 := s3test.MustStart(t, "materials")
+	a := mustServe(t, testEnv(testdb.New(t), s3))
+	if resp, err := http.Get(a.URL + "/nope"); err == nil {
+		resp.Body.Close()
+	}
+	resp, err := http.Get(a.Metrics + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`cs_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
+		"cs_http_request_duration_seconds_bucket", "cs_db_pool_max_connections", "go_goroutines", "process_resident_memory_bytes"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if resp, err := http.Get(a.URL + "/metrics"); err != nil || resp.StatusCode != 404 {
+		t.Fatalf("/metrics must not be on the public listener: %v", resp.StatusCode)
+	}
+}

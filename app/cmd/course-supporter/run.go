@@ -38,6 +38,7 @@ func run(ctx context.Context, e env) error {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		serveCmd(&e),
+		workerCmd(&e),
 		migrateCmd(&e),
 		healthcheckCmd(&e),
 		versionCmd(&e),

@@ -2,17 +2,17 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
-	"time"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/course-supporter/course-supporter/app/api"
 	"github.com/course-supporter/course-supporter/app/config"
+	"github.com/course-supporter/course-supporter/app/course"
+	"github.com/course-supporter/course-supporter/app/jobs"
 	"github.com/course-supporter/course-supporter/app/objstore"
 	"github.com/course-supporter/course-supporter/app/postgres"
 )
@@ -20,7 +20,7 @@ import (
 func serveCmd(e *env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "serve",
-		Short: "Run the HTTP API (and /livez on the metrics listener)",
+		Short: "Run the HTTP API (and the workers too when WORKER_IN_PROCESS=true)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, log, err := e.loadConfig("http")
@@ -32,40 +32,89 @@ func serveCmd(e *env) *cobra.Command {
 	}
 }
 
-// serve starts in dependency order and stops in reverse: pools and clients,
-// then listeners; on shutdown the HTTP drain comes first, pools last.
+// serve starts in dependency order and stops in reverse: on shutdown the
+// HTTP drain comes first, then the workers, and the pools last.
 func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, onListening func(api, metrics string)) error {
-	db, err := postgres.Open(ctx, cfg.Database.URL, postgres.Options{
-		MaxConns:          cfg.Database.MaxConns,
-		MinConns:          cfg.Database.MinConns,
-		HealthCheckPeriod: cfg.Database.HealthCheckPeriod,
-		MaxConnLifetime:   cfg.Database.MaxConnLifetime,
-	})
+	d, err := openDeps(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	store := objstore.New(storeOptions(cfg))
-	verifyBucket(ctx, store, log)
-
+	defer d.db.Close()
+	materials := postgres.NewMaterialStore(d.db, d.enqueuer)
+	reg := newRegistry(d.db)
 	srv := api.New(api.Deps{
-		Log: log,
+		Metrics: api.NewMetrics(reg),
+		Log:     log,
 		Checks: []api.NamedCheck{
-			{Name: "db", Checker: db},
-			{Name: "s3", Checker: store},
+			{Name: "db", Checker: d.db},
+			{Name: "s3", Checker: d.store},
 		},
-		Keys:    postgres.NewKeyStore(db),
-		Limiter: postgres.NewRateLimiter(db),
-		Nodes:   postgres.NewNodeStore(db),
-	}, api.Options{
-		Version:          version,
-		JSONBodyMax:      cfg.HTTP.JSONBodyMax,
-		ReadTimeout:      cfg.HTTP.ReadTimeout,
-		WriteTimeout:     cfg.HTTP.WriteTimeout,
-		IdleTimeout:      cfg.HTTP.IdleTimeout,
-		TrustedProxies:   cfg.HTTP.TrustedProxies,
-		ShutdownTimeout:  cfg.HTTP.ShutdownTimeout,
-		RateLimitEnabled: cfg.Auth.RateLimitEnabled,
+		Keys:      postgres.NewKeyStore(d.db),
+		Limiter:   postgres.NewRateLimiter(d.db),
+		Nodes:     postgres.NewNodeStore(d.db, d.enqueuer),
+		Materials: materials,
+		Objects:   d.store,
+	}, apiOptions(cfg))
+
+	var runner *jobs.Runner
+	if cfg.Worker.InProcess {
+		if runner, err = startWorkers(ctx, cfg, d, log); err != nil {
+			return err
+		}
+	}
+	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.HTTP.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.HTTP.Addr, err)
+	}
+	metrics, metricsAddr, err := startMetrics(ctx, cfg.HTTP.MetricsAddr, reg, log)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("app_started", "addr", ln.Addr().String(), "metrics_addr", metricsAddr, "workers", cfg.Worker.InProcess)
+	if onListening != nil {
+		onListening(ln.Addr().String(), metricsAddr)
+	}
+
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+	}
+	log.Info("app_stopping", "drain_timeout", cfg.HTTP.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.HTTP.ShutdownTimeout)
+	defer cancel()
+	if serr := srv.Shutdown(sctx); err == nil {
+		err = serr
+	}
+	if runner != nil {
+		if werr := runner.Stop(context.WithoutCancel(ctx)); err == nil {
+			err = werr
+		}
+	}
+	if metrics != nil {
+		_ = metrics.Shutdown(sctx)
+	}
+	log.Info("app_stopped")
+	return err
+}
+
+func apiOptions(cfg *config.Config) api.Options {
+	return api.Options{
+		Version:           version,
+		JSONBodyMax:       cfg.HTTP.JSONBodyMax,
+		ReadTimeout:       cfg.HTTP.ReadTimeout,
+		WriteTimeout:      cfg.HTTP.WriteTimeout,
+		IdleTimeout:       cfg.HTTP.IdleTimeout,
+		TrustedProxies:    cfg.HTTP.TrustedProxies,
+		ShutdownTimeout:   cfg.HTTP.ShutdownTimeout,
+		RateLimitEnabled:  cfg.Auth.RateLimitEnabled,
+		UploadMaxBytes:    cfg.Upload.MaxBytes,
+		UploadConcurrency: cfg.Upload.MaxConcurrent,
+		PresignTTL:        cfg.Upload.PresignTTL,
+		ObjectURLBase:     strings.TrimRight(cfg.S3.Endpoint, "/") + "/" + cfg.S3.Bucket,
+		Platforms:         course.DefaultPlatforms,
 		CORS: api.CORSOptions{
 			AllowedOrigins:   cfg.CORS.AllowedOrigins,
 			AllowCredentials: cfg.CORS.AllowCredentials,
@@ -74,84 +123,47 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, onListenin
 			ExposedHeaders:   cfg.CORS.ExposedHeaders,
 			MaxAge:           cfg.CORS.MaxAge,
 		},
+	}
+}
+
+// deps are the adapters every long-running command opens.
+type deps struct {
+	db       *postgres.DB
+	store    *objstore.Store
+	enqueuer *jobs.Enqueuer
+}
+
+func openDeps(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps, error) {
+	db, err := postgres.Open(ctx, cfg.Database.URL, postgres.Options{
+		MaxConns:          cfg.Database.MaxConns,
+		MinConns:          cfg.Database.MinConns,
+		HealthCheckPeriod: cfg.Database.HealthCheckPeriod,
+		MaxConnLifetime:   cfg.Database.MaxConnLifetime,
 	})
-
-	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.HTTP.Addr)
 	if err != nil {
-		return fmt.Errorf("listen %s: %w", cfg.HTTP.Addr, err)
+		return nil, err
 	}
-	metrics, metricsAddr, err := startMetrics(ctx, cfg.HTTP.MetricsAddr, log)
+	enq, err := jobs.NewEnqueuer(db.SQL)
 	if err != nil {
-		_ = ln.Close()
-		return err
+		db.Close()
+		return nil, err
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Info("app_started", "addr", ln.Addr().String(), "metrics_addr", metricsAddr)
-	if onListening != nil {
-		onListening(ln.Addr().String(), metricsAddr)
-	}
-
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	log.Info("app_stopping", "drain_timeout", cfg.HTTP.ShutdownTimeout.String())
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout)
-	defer cancel()
-	err = srv.Shutdown(sctx)
-	if metrics != nil {
-		_ = metrics.Shutdown(sctx)
-	}
-	log.Info("app_stopped")
-	return err
+	store := objstore.New(storeOptions(cfg))
+	verifyBucket(ctx, store, log)
+	return &deps{db: db, store: store, enqueuer: enq}, nil
 }
 
-func storeOptions(cfg *config.Config) objstore.Options {
-	return objstore.Options{
-		Endpoint:       cfg.S3.Endpoint,
-		PublicEndpoint: cfg.S3.PublicEndpoint,
-		Region:         cfg.S3.Region,
-		AccessKey:      cfg.S3.AccessKey,
-		SecretKey:      cfg.S3.SecretKey,
-		Bucket:         cfg.S3.Bucket,
-		ForcePathStyle: cfg.S3.ForcePathStyle,
-	}
-}
-
-// verifyBucket logs whether the bucket answers at start. It never blocks
-// start-up: storage may come back later, and /health reports it meanwhile.
-func verifyBucket(ctx context.Context, store *objstore.Store, log *slog.Logger) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := store.Check(ctx); err != nil {
-		log.Warn("s3_bucket_not_found", "logger", "storage", "bucket", store.Bucket(), "error", err)
-		return
-	}
-	log.Info("s3_bucket_verified", "logger", "storage", "bucket", store.Bucket())
-}
-
-// startMetrics serves /livez (and later /metrics) on the internal listener,
-// which is never proxied publicly.
-func startMetrics(ctx context.Context, addr string, log *slog.Logger) (*http.Server, string, error) {
-	if addr == "" {
-		return nil, "", nil
-	}
-	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", addr)
-	if err != nil {
-		return nil, "", fmt.Errorf("listen %s: %w", addr, err)
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"status":"ok"}`))
+func startWorkers(ctx context.Context, cfg *config.Config, d *deps, log *slog.Logger) (*jobs.Runner, error) {
+	r, err := jobs.NewRunner(d.db.Pool, jobs.Deps{Store: d.store, Log: log}, jobs.Options{
+		RetryBaseDelay:  cfg.Worker.RetryBaseDelay,
+		ShutdownTimeout: cfg.Worker.ShutdownTimeout,
 	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("metrics_listener_failed", "error", err)
-		}
-	}()
-	return srv, ln.Addr().String(), nil
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Start(ctx); err != nil {
+		return nil, err
+	}
+	log.Info("worker_started", "logger", "worker")
+	return r, nil
 }

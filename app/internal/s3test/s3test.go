@@ -54,8 +54,9 @@ func MustStart(tb testing.TB, bucket string) *Server {
 func (s *Server) serve(ln net.Listener) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.srv = &http.Server{Handler: s.handler} //nolint:gosec // test server on loopback
-	go func() { _ = s.srv.Serve(ln) }()
+	srv := &http.Server{Handler: s.handler} //nolint:gosec // test server on loopback
+	s.srv = srv
+	go func() { _ = srv.Serve(ln) }()
 }
 
 // Stop closes the listener and every connection: clients see refused

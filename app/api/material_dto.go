@@ -1,0 +1,123 @@
+package api
+
+import (
+	"github.com/course-supporter/course-supporter/app/course"
+)
+
+// MaterialEntryResponse is a material as the API shows it.
+type MaterialEntryResponse struct {
+	ID           string     `json:"id" format:"uuid"`
+	NodeID       string     `json:"materialnode_id" format:"uuid"`
+	SourceType   string     `json:"source_type" enum:"video,presentation,text,web"`
+	SourceURL    string     `json:"source_url"`
+	Filename     *string    `json:"filename" nullable:"true"`
+	Order        int        `json:"order"`
+	State        string     `json:"state" enum:"error,pending,raw,integrity_broken,ready"`
+	ErrorMessage *string    `json:"error_message" nullable:"true"`
+	JobID        *string    `json:"job_id" nullable:"true" doc:"In-flight ingest job"`
+	StorageKey   *string    `json:"storage_key" nullable:"true"`
+	RawSize      *int64     `json:"raw_size_bytes" nullable:"true"`
+	ProcessedAt  *Timestamp `json:"processed_at" nullable:"true"`
+	CreatedAt    Timestamp  `json:"created_at"`
+	UpdatedAt    Timestamp  `json:"updated_at"`
+}
+
+// MaterialEntryCreateResponse answers the creation of a material.
+type MaterialEntryCreateResponse struct {
+	ID         string    `json:"id" format:"uuid"`
+	NodeID     string    `json:"materialnode_id" format:"uuid"`
+	SourceType string    `json:"source_type" enum:"video,presentation,text,web"`
+	SourceURL  string    `json:"source_url"`
+	Filename   *string   `json:"filename" nullable:"true"`
+	Order      int       `json:"order"`
+	State      string    `json:"state" enum:"error,pending,raw,integrity_broken,ready"`
+	JobID      *string   `json:"job_id" nullable:"true"`
+	Warnings   []string  `json:"warnings"`
+	CreatedAt  Timestamp `json:"created_at"`
+}
+
+// PresignedURLRequest asks for a presigned PUT.
+type PresignedURLRequest struct {
+	_           struct{} `additionalProperties:"true"`
+	Filename    string   `json:"filename" minLength:"1" maxLength:"500"`
+	ContentType string   `json:"content_type" minLength:"1" maxLength:"200"`
+	SourceType  string   `json:"source_type" enum:"video,presentation,text,web"`
+	SizeBytes   *int64   `json:"size_bytes,omitempty" minimum:"1" nullable:"true"`
+}
+
+// PresignedURLResponse tells the client where and how to PUT the file.
+type PresignedURLResponse struct {
+	UploadURL string            `json:"upload_url"`
+	Key       string            `json:"key"`
+	ExpiresIn int               `json:"expires_in"`
+	Method    string            `json:"method" enum:"PUT"`
+	Headers   map[string]string `json:"headers"`
+}
+
+// ConfirmUploadRequest turns a presigned upload into a material.
+type ConfirmUploadRequest struct {
+	_          struct{} `additionalProperties:"true"`
+	Key        string   `json:"key" minLength:"1" maxLength:"2000"`
+	SourceType string   `json:"source_type" enum:"video,presentation,text,web"`
+	Filename   *string  `json:"filename,omitempty" maxLength:"500" nullable:"true"`
+}
+
+// StoredFile is one object under the tenant's prefix.
+type StoredFile struct {
+	Key          string    `json:"key"`
+	SizeBytes    int64     `json:"size_bytes"`
+	LastModified Timestamp `json:"last_modified"`
+}
+
+// StorageUsage sums the tenant's objects.
+type StorageUsage struct {
+	TotalBytes int64 `json:"total_bytes"`
+	FileCount  int   `json:"file_count"`
+}
+
+func optionalID(id interface{ String() string }, isNil bool) *string {
+	if isNil {
+		return nil
+	}
+	s := id.String()
+	return &s
+}
+
+func toMaterialResponse(m *course.Material) MaterialEntryResponse {
+	r := MaterialEntryResponse{
+		ID: m.ID.String(), NodeID: m.NodeID.String(), SourceType: m.SourceType, SourceURL: m.SourceURL,
+		Filename: m.Filename, Order: m.Order, State: m.State(), ErrorMessage: m.ErrorMessage,
+		StorageKey: m.StorageKey, RawSize: m.RawSize,
+		CreatedAt: Timestamp(m.CreatedAt), UpdatedAt: Timestamp(m.UpdatedAt),
+	}
+	if m.JobID != nil {
+		r.JobID = optionalID(m.JobID, false)
+	}
+	if m.ProcessedAt != nil {
+		t := Timestamp(*m.ProcessedAt)
+		r.ProcessedAt = &t
+	}
+	return r
+}
+
+func toMaterialCreated(m *course.Material, warnings []string) MaterialEntryCreateResponse {
+	r := MaterialEntryCreateResponse{
+		ID: m.ID.String(), NodeID: m.NodeID.String(), SourceType: m.SourceType, SourceURL: m.SourceURL,
+		Filename: m.Filename, Order: m.Order, State: m.State(), Warnings: warnings,
+		CreatedAt: Timestamp(m.CreatedAt),
+	}
+	if m.JobID != nil {
+		r.JobID = optionalID(m.JobID, false)
+	}
+	if r.Warnings == nil {
+		r.Warnings = []string{}
+	}
+	return r
+}
+
+func toMaterialSummary(m *course.Material) MaterialEntrySummary {
+	return MaterialEntrySummary{
+		ID: m.ID.String(), SourceType: m.SourceType, SourceURL: m.SourceURL, Filename: m.Filename,
+		Order: m.Order, State: m.State(), ErrorMessage: m.ErrorMessage, CreatedAt: Timestamp(m.CreatedAt),
+	}
+}
