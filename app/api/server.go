@@ -117,15 +117,18 @@ func New(deps Deps, opts Options) *Server {
 		// Bodies above this are streamed rather than buffered: huma bounds
 		// JSON bodies by MaxBodyBytes, and the upload route streams its body
 		// to storage with constant memory.
-		StreamRequestBody:       true,
-		BodyLimit:               64 << 10,
-		ReadTimeout:             opts.ReadTimeout,
-		WriteTimeout:            opts.WriteTimeout,
-		IdleTimeout:             opts.IdleTimeout,
-		ErrorHandler:            s.fiberError,
-		ProxyHeader:             "X-Real-IP",
-		EnableTrustedProxyCheck: true,
-		TrustedProxies:          opts.TrustedProxies,
+		StreamRequestBody: true,
+		// fasthttp would otherwise parse (and buffer or spool) whole
+		// multipart bodies before the handler runs.
+		DisablePreParseMultipartForm: true,
+		BodyLimit:                    64 << 10,
+		ReadTimeout:                  opts.ReadTimeout,
+		WriteTimeout:                 opts.WriteTimeout,
+		IdleTimeout:                  opts.IdleTimeout,
+		ErrorHandler:                 s.fiberError,
+		ProxyHeader:                  "X-Real-IP",
+		EnableTrustedProxyCheck:      true,
+		TrustedProxies:               opts.TrustedProxies,
 	})
 	s.app.Use(s.requestID, s.requestLog, s.recoverPanic, securityHeaders, s.cors(), escapeStorageKey)
 

@@ -118,9 +118,11 @@ func (s *Server) createMaterial(ctx context.Context, in *uploadInput) (*material
 	}
 	defer release()
 	defer s.deps.Metrics.uploadStarted()()
-	var body io.Reader = bytes.NewReader(req.Body())
-	if stream := req.BodyStream(); stream != nil {
-		body = stream
+	// Never call req.Body() here: with a streamed request it reads the
+	// whole body into memory.
+	body := req.BodyStream()
+	if body == nil {
+		body = bytes.NewReader(req.Body()) // small bodies arrive buffered
 	}
 	form, err := s.readForm(ctx, tenant, node, multipart.NewReader(body, params["boundary"]))
 	if err != nil {
