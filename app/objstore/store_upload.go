@@ -30,6 +30,22 @@ func unsignedPayload(o *s3.Options) {
 	o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
 }
 
+// errTruncated replaces io.ErrUnexpectedEOF coming from the caller's
+// reader (e.g. a multipart part cut short by a client disconnect): io.ReadFull
+// passes that sentinel through unchanged, and it would otherwise read as
+// the normal end of a short last part and complete a truncated object.
+var errTruncated = errors.New("upload stream ended unexpectedly")
+
+type strictReader struct{ r io.Reader }
+
+func (s strictReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return n, errTruncated
+	}
+	return n, err //nolint:wrapcheck // io.EOF must stay unwrapped
+}
+
 // errStorage marks failures of the storage server (not of the reader).
 func errStorage(err error) error {
 	return errors.Join(course.Errorf(course.EUNAVAILABLE, "Storage unavailable"), err)
@@ -43,10 +59,11 @@ func errStorage(err error) error {
 // multipart upload, so nothing remains.
 func (s *Store) Upload(ctx context.Context, key, contentType string, r io.Reader) (course.UploadResult, error) {
 	h := sha256.New()
-	src := io.TeeReader(r, h)
+	src := io.TeeReader(strictReader{r}, h)
 	bufs := [2][]byte{make([]byte, s.partSize), nil}
 	n, err := io.ReadFull(src, bufs[0])
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+	if err == io.EOF || err == io.ErrUnexpectedEOF { //nolint:errorlint // ReadFull's own sentinels, unwrapped
+
 		if err := s.putOnce(ctx, key, contentType, bufs[0][:n]); err != nil {
 			return course.UploadResult{}, err
 		}
@@ -129,7 +146,7 @@ func (s *Store) multipart(ctx context.Context, key, contentType string, src io.R
 		var rerr error
 		n, rerr = io.ReadFull(src, bufs[cur])
 		size += int64(n)
-		last := errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF)
+		last := rerr == io.EOF || rerr == io.ErrUnexpectedEOF //nolint:errorlint // ReadFull's own sentinels
 		if rerr != nil && !last {
 			_ = wait()
 			abort()
