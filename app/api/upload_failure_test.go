@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/course-supporter/course-supporter/app/api"
 	"github.com/course-supporter/course-supporter/app/internal/s3test"
 	"github.com/course-supporter/course-supporter/app/objstore"
 )
@@ -88,5 +90,38 @@ func TestUploadStorageFailsOnPart3(t *testing.T) {
 	}
 	if n := s.count(`SELECT count(*) FROM material_entries`); n != 0 {
 		t.Fatalf("%d rows", n)
+	}
+}
+
+// Ensure uploads beyond UPLOAD_MAX_CONCURRENT wait at most 5 s and then get
+// 503 with Retry-After, while the running upload is unaffected.
+func TestUploadConcurrencyLimit(t *testing.T) {
+	t.Parallel()
+	s := mustStack(t, func(o *api.Options) { o.UploadConcurrency = 1 })
+	_, key := s.tenantWithKey("acme")
+	node := s.mustCreate(key, "", "Course")
+	base := s.listen()
+	ct, body := multipartBody(t, field("source_type", "text"), file("slow.txt", bytes.Repeat([]byte("x"), 1<<20)))
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/v1/nodes/%s/materials HTTP/1.1\r\nHost: x\r\nX-API-Key: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n",
+		node, key, ct, len(body))
+	if _, err := conn.Write(body[:len(body)/2]); err != nil { // the slow client holds the only slot
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	r := s.upload(key, node, field("source_type", "text"), file("b.txt", []byte("b")))
+	if r.Status != 503 || r.detail(t) != "Too many concurrent uploads" || r.Header.Get("Retry-After") != "30" {
+		t.Fatalf("second upload: %d %s %v", r.Status, r.Raw, r.Header)
+	}
+	if _, err := conn.Write(body[len(body)/2:]); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("slow upload: %v %v", resp, err)
 	}
 }
