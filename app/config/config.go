@@ -138,7 +138,7 @@ func (l *loader) load() *Config {
 func (l *loader) loadHTTP() HTTP {
 	h := HTTP{
 		Addr:            l.str("HTTP_ADDR", ":8000"),
-		MetricsAddr:     l.str("METRICS_ADDR", ":9090"),
+		MetricsAddr:     l.strOrEmpty("METRICS_ADDR", ":9090"),
 		TrustedProxies:  l.list("TRUSTED_PROXIES", nil),
 		ReadTimeout:     l.duration("HTTP_READ_TIMEOUT", 905*time.Second),
 		WriteTimeout:    l.duration("HTTP_WRITE_TIMEOUT", 905*time.Second),

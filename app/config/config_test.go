@@ -98,6 +98,11 @@ func TestListsAndDurations(t *testing.T) {
 	if len(cfg.CORS.AllowedOrigins) != 2 || cfg.CORS.AllowedMethods[1] != "PATCH" {
 		t.Fatalf("lists: %+v", cfg.CORS)
 	}
+	if e["METRICS_ADDR"] = ""; true {
+		if c2, err := config.Load(env(e)); err != nil || c2.HTTP.MetricsAddr != "" {
+			t.Fatalf("METRICS_ADDR= must disable the listener: %+v %v", c2, err)
+		}
+	}
 	if cfg.HTTP.IdleTimeout != 90*time.Second || cfg.HTTP.Addr != ":8123" || cfg.Database.URL != "postgres://u:p@db:5432/x" {
 		t.Fatalf("got %+v %q", cfg.HTTP, cfg.Database.URL)
 	}

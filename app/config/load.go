@@ -68,6 +68,17 @@ func (l *loader) str(name, def string) string {
 	return def
 }
 
+// strOrEmpty is str for variables where an explicit empty value means
+// "off" (METRICS_ADDR=).
+func (l *loader) strOrEmpty(name, def string) string {
+	l.read[name] = true
+	v, ok := l.lookup(name)
+	if !ok {
+		return def
+	}
+	return strings.TrimSpace(v)
+}
+
 func (l *loader) oneOf(name, def string, allowed ...string) string {
 	v := strings.ToLower(l.str(name, def))
 	for _, a := range allowed {

@@ -74,19 +74,23 @@ file="$work/bench.mp4"
 sync
 
 rss_before=$(awk '/VmRSS/{print $2}' "/proc/$app/status")
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+cpu_before=$(cpu "$app")
 t_api=$(curl -sf -o "$work/api.json" -w '%{time_total}' -H "X-API-Key: $key" \
 	-F source_type=video -F "file=@$file;type=video/mp4" "http://127.0.0.1:8123/api/v1/nodes/$node/materials")
 hwm=$(awk '/VmHWM/{print $2}' "/proc/$app/status")
+cpu_app=$(($(cpu "$app") - cpu_before))
 grep -q '"id"' "$work/api.json" || { echo "API upload failed: $(cat "$work/api.json")"; exit 1; }
 
 t_direct=$(curl -sf -o /dev/null -w '%{time_total}' -T "$file" "${sig[@]}" \
 	-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -H "Content-Type: video/mp4" \
 	"http://127.0.0.1:7171/bench/direct/bench.mp4")
 
-awk -v s="$size_mib" -v a="$t_api" -v d="$t_direct" -v h="$hwm" -v r="$rss_before" 'BEGIN {
+awk -v s="$size_mib" -v a="$t_api" -v d="$t_direct" -v h="$hwm" -v r="$rss_before" -v c="$cpu_app" -v hz="$(getconf CLK_TCK)" 'BEGIN {
 	printf "size: %d MiB\n", s
 	printf "API upload:    %6.2f s  %7.1f MiB/s\n", a, s / a
 	printf "direct PUT:    %6.2f s  %7.1f MiB/s\n", d, s / d
 	printf "ratio (API/direct throughput): %.2f  (target >= 0.80)\n", d / a
+	printf "app CPU time during the API upload: %.2f s\n", c / hz
 	printf "app RSS before upload: %.1f MiB; peak RSS (VmHWM): %.1f MiB  (target <= 64 MiB)\n", r / 1024, h / 1024
 }'
