@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -124,7 +125,7 @@ func (s *Server) createMaterial(ctx context.Context, in *uploadInput) (*material
 	if body == nil {
 		body = bytes.NewReader(req.Body()) // small bodies arrive buffered
 	}
-	form, err := s.readForm(ctx, tenant, node, multipart.NewReader(body, params["boundary"]))
+	form, err := s.readForm(ctx, tenant, node, multipart.NewReader(bufio.NewReaderSize(body, 256<<10), params["boundary"]))
 	if err != nil {
 		if form.file != nil {
 			s.discard(ctx, form.file.key)
