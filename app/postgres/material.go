@@ -94,19 +94,11 @@ func NewMaterialStore(db *DB, jobs JobInserter) *MaterialStore {
 func errMaterialNotFound() error { return course.Errorf(course.ENOTFOUND, "Material not found") }
 
 func (s *MaterialStore) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return translate(s.db.Gorm.WithContext(ctx).Transaction(fn))
+	return inTx(ctx, s.db, fn)
 }
 
 func loadMaterial(tx *gorm.DB, tenantID, id uuid.UUID) (*materialRow, error) {
-	var r materialRow
-	err := tx.Where("id = ? AND tenant_id = ?", id, tenantID).Take(&r).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, errMaterialNotFound()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load material: %w", err)
-	}
-	return &r, nil
+	return takeOwned[materialRow](tx, tenantID, id, errMaterialNotFound)
 }
 
 // CreateMaterial inserts a material as the last of its node, in one

@@ -69,22 +69,30 @@ func NewNodeStore(db *DB, jobs JobInserter) *NodeStore { return &NodeStore{db: d
 
 func errNodeNotFound() error { return course.Errorf(course.ENOTFOUND, "Node not found") }
 
-// tx runs fn in one transaction.
-func (s *NodeStore) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return translate(s.db.Gorm.WithContext(ctx).Transaction(fn))
+// inTx runs fn in one transaction, with driver errors translated.
+func inTx(ctx context.Context, db *DB, fn func(tx *gorm.DB) error) error {
+	return translate(db.Gorm.WithContext(ctx).Transaction(fn))
 }
 
-// load reads one node of the tenant, optionally locking it.
-func load(tx *gorm.DB, tenantID, id uuid.UUID) (*nodeRow, error) {
-	var r nodeRow
+func (s *NodeStore) tx(ctx context.Context, fn func(tx *gorm.DB) error) error { return inTx(ctx, s.db, fn) }
+
+// takeOwned reads one row of the tenant by id; notFound is the domain
+// error for an absent (or foreign) row.
+func takeOwned[T any](tx *gorm.DB, tenantID, id uuid.UUID, notFound func() error) (*T, error) {
+	var r T
 	err := tx.Where("id = ? AND tenant_id = ?", id, tenantID).Take(&r).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, errNodeNotFound()
+		return nil, notFound()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("load node: %w", err)
+		return nil, fmt.Errorf("load %T: %w", r, err)
 	}
 	return &r, nil
+}
+
+// load reads one node of the tenant.
+func load(tx *gorm.DB, tenantID, id uuid.UUID) (*nodeRow, error) {
+	return takeOwned[nodeRow](tx, tenantID, id, errNodeNotFound)
 }
 
 // CreateNode appends a node under parent (or as the tenant's last root).
