@@ -49,7 +49,7 @@ start() {
 case "${1:-start}" in
 start) start ;;
 stop)
-	[[ -f "$PIDFILE" ]] && kill "$(cat "$PIDFILE")" 2>/dev/null || true
+	if [[ -f "$PIDFILE" ]]; then kill "$(cat "$PIDFILE")" 2>/dev/null || true; fi
 	rm -f "$PIDFILE"
 	;;
 *) echo "usage: $0 start|stop" >&2; exit 2 ;;

@@ -55,7 +55,7 @@ curl -sf -X PUT "${sig[@]}" -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c899
 	http://127.0.0.1:7171/bench >/dev/null
 
 export S3_ENDPOINT=http://127.0.0.1:7171 S3_ACCESS_KEY=bench S3_SECRET_KEY=bench-secret-1234 S3_BUCKET=bench
-export ENVIRONMENT=testing LOG_LEVEL=warn HTTP_ADDR=127.0.0.1:8123 METRICS_ADDR= RATE_LIMIT_ENABLED=false
+export ENVIRONMENT=testing LOG_LEVEL=warn HTTP_ADDR=127.0.0.1:8123 METRICS_ADDR='' RATE_LIMIT_ENABLED=false
 export UPLOAD_MAX_BYTES=$(((size_mib + 1) * 1048576))
 "$bin" migrate up >/dev/null
 "$bin" tenant create --name bench >/dev/null 2>&1
