@@ -74,7 +74,9 @@ func inTx(ctx context.Context, db *DB, fn func(tx *gorm.DB) error) error {
 	return translate(db.Gorm.WithContext(ctx).Transaction(fn))
 }
 
-func (s *NodeStore) tx(ctx context.Context, fn func(tx *gorm.DB) error) error { return inTx(ctx, s.db, fn) }
+func (s *NodeStore) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return inTx(ctx, s.db, fn)
+}
 
 // takeOwned reads one row of the tenant by id; notFound is the domain
 // error for an absent (or foreign) row.
