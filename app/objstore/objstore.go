@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -32,26 +33,47 @@ type Options struct {
 	PartSize int64
 }
 
-// Store is a bucket on an S3-compatible server.
+// Part sizes: the default, and the smallest part S3 accepts (but the last).
+const (
+	DefaultPartSize = 10 << 20
+	MinPartSize     = 5 << 20
+)
+
+// Store is a bucket on an S3-compatible server. It is safe for concurrent
+// use; build it with New and never copy it.
 type Store struct {
 	client   *s3.Client
 	public   *s3.Client // signs URLs for clients that reach storage elsewhere
 	bucket   string
-	partSize int64
+	partSize int
+	// parts recycles part buffers (*[]byte of partSize) across uploads, so
+	// steady-state uploads allocate no part memory at all.
+	parts sync.Pool
+	// listPageSize is ListObjectsV2's MaxKeys; 0 leaves the server default
+	// (1000). Tests lower it to exercise paging.
+	listPageSize int32
 }
 
 // New builds a client. It makes no request: the server may be down at
 // start, and /health reports it until it comes back.
 func New(o Options) *Store {
 	part := o.PartSize
-	if part < 5<<20 {
-		part = 10 << 20
+	switch {
+	case part <= 0:
+		part = DefaultPartSize
+	case part < MinPartSize:
+		part = MinPartSize
 	}
 	public := o.PublicEndpoint
 	if public == "" {
 		public = o.Endpoint
 	}
-	return &Store{client: newClient(o, o.Endpoint), public: newClient(o, public), bucket: o.Bucket, partSize: part}
+	s := &Store{client: newClient(o, o.Endpoint), public: newClient(o, public), bucket: o.Bucket, partSize: int(part)}
+	s.parts.New = func() any {
+		b := make([]byte, s.partSize)
+		return &b
+	}
+	return s
 }
 
 func newClient(o Options, endpoint string) *s3.Client {

@@ -83,16 +83,25 @@ func CanonicalType(ext string) string {
 	return ""
 }
 
-// Match reports whether the first bytes of a file fit its extension. An
-// unknown extension never matches.
+// Window is how many first bytes of a file the signature check looks at.
+const Window = 4096
+
+// Match reports whether the first bytes of a file fit its extension: head
+// is the file's first Window bytes, or the whole file when it is shorter
+// (bytes beyond Window are ignored). An unknown extension never matches.
 func Match(ext string, head []byte) bool {
 	k := find(ext)
+	if len(head) > Window {
+		head = head[:Window]
+	}
 	return k != nil && k.match(head)
 }
 
-// isText accepts valid UTF-8 (BOM allowed) without NUL bytes; a rune cut
-// by the end of the sniff window is fine.
+// isText accepts valid UTF-8 (BOM allowed) without NUL bytes. A rune cut
+// by the end of a full window is fine (the file goes on); at the end of a
+// shorter head the file itself ends there, so it is invalid.
 func isText(b []byte) bool {
+	full := len(b) == Window
 	b = bytes.TrimPrefix(b, []byte("\xEF\xBB\xBF"))
 	if bytes.IndexByte(b, 0) >= 0 {
 		return false
@@ -100,7 +109,7 @@ func isText(b []byte) bool {
 	for len(b) > 0 {
 		r, size := utf8.DecodeRune(b)
 		if r == utf8.RuneError && size <= 1 {
-			return len(b) < utf8.UTFMax && !utf8.FullRune(b)
+			return full && len(b) < utf8.UTFMax && !utf8.FullRune(b)
 		}
 		b = b[size:]
 	}

@@ -7,91 +7,154 @@ import (
 	"github.com/course-supporter/course-supporter/app/sniff"
 )
 
-func TestExtensionsAndTypes(t *testing.T) {
-	if got := sniff.FormatAccepted(sniff.Extensions("text")); got != "['.md', '.markdown', '.docx', '.html', '.htm', '.txt']" {
-		t.Fatalf("text: %s", got)
+func TestExtensions(t *testing.T) {
+	cases := []struct {
+		sourceType string
+		want       string
+	}{
+		{"video", "['.mp4', '.webm', '.mkv', '.avi']"},
+		{"presentation", "['.pdf', '.pptx']"},
+		{"text", "['.md', '.markdown', '.docx', '.html', '.htm', '.txt']"},
+		{"web", "[]"},
+		{"unknown", "[]"},
+		{"Video", "[]"},
 	}
-	if got := sniff.FormatAccepted(sniff.Extensions("video")); got != "['.mp4', '.webm', '.mkv', '.avi']" {
-		t.Fatalf("video: %s", got)
-	}
-	if len(sniff.Extensions("web")) != 0 {
-		t.Fatal("web accepts no files")
-	}
-	for name, want := range map[string]string{"a.PDF": ".pdf", "x/y.tar.gz": ".gz", "noext": "", `c:\a\b.Md`: ".md", "dir.d/file": ""} {
-		if got := sniff.Ext(name); got != want {
-			t.Errorf("Ext(%q) = %q, want %q", name, got, want)
+	for _, tc := range cases {
+		if got := sniff.FormatAccepted(sniff.Extensions(tc.sourceType)); got != tc.want {
+			t.Errorf("Extensions(%q) = %s, want %s", tc.sourceType, got, tc.want)
 		}
 	}
-	if sniff.CanonicalType(".pptx") != "application/vnd.openxmlformats-officedocument.presentationml.presentation" || sniff.CanonicalType(".exe") != "" {
-		t.Fatal("canonical types")
+}
+
+func TestFormatAccepted(t *testing.T) {
+	cases := []struct {
+		in   []string
+		want string
+	}{
+		{nil, "[]"},
+		{[]string{".pdf"}, "['.pdf']"},
+		{[]string{".mp4", ".webm", ".mkv", ".avi"}, "['.mp4', '.webm', '.mkv', '.avi']"},
 	}
+	for _, tc := range cases {
+		if got := sniff.FormatAccepted(tc.in); got != tc.want {
+			t.Errorf("FormatAccepted(%q) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestExt(t *testing.T) {
+	cases := []struct{ name, want string }{
+		{"a.PDF", ".pdf"},
+		{"Lesson.Markdown", ".markdown"},
+		{"x/y.tar.gz", ".gz"},
+		{"noext", ""},
+		{"", ""},
+		{`c:\a\b.Md`, ".md"},
+		{"dir.d/file", ""},
+		{`dir.d\file`, ""},
+		{".hidden", ".hidden"},
+		{"trailing.", "."},
+		{"ünï.HTM", ".htm"},
+	}
+	for _, tc := range cases {
+		if got := sniff.Ext(tc.name); got != tc.want {
+			t.Errorf("Ext(%q) = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestCanonicalType(t *testing.T) {
+	cases := []struct{ ext, want string }{
+		{".mp4", "video/mp4"},
+		{".webm", "video/webm"},
+		{".mkv", "video/x-matroska"},
+		{".avi", "video/x-msvideo"},
+		{".pdf", "application/pdf"},
+		{".pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"},
+		{".docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
+		{".md", "text/markdown"},
+		{".markdown", "text/markdown"},
+		{".html", "text/html"},
+		{".htm", "text/html"},
+		{".txt", "text/plain"},
+		{".exe", ""},
+		{"", ""},
+		{"pdf", ""},
+		{".PDF", ""}, // callers pass Ext's lower-cased form
+	}
+	for _, tc := range cases {
+		if got := sniff.CanonicalType(tc.ext); got != tc.want {
+			t.Errorf("CanonicalType(%q) = %q, want %q", tc.ext, got, tc.want)
+		}
+	}
+	// Every allowed extension has a type.
+	for _, st := range []string{"video", "presentation", "text"} {
+		for _, ext := range sniff.Extensions(st) {
+			if sniff.CanonicalType(ext) == "" {
+				t.Errorf("%s has no canonical type", ext)
+			}
+		}
+	}
+}
+
+// window returns a full sniff window: prefix, then ASCII filler, then tail
+// at the very end.
+func window(prefix, tail string) string {
+	return prefix + strings.Repeat("a", sniff.Window-len(prefix)-len(tail)) + tail
 }
 
 func TestMatch(t *testing.T) {
 	cases := []struct {
+		name string
 		ext  string
 		head string
 		want bool
 	}{
-		{".mp4", "\x00\x00\x00\x18ftypmp42", true},
-		{".mp4", "RIFF....AVI ", false},
-		{".webm", "\x1A\x45\xDF\xA3rest", true},
-		{".mkv", "\x1A\x45\xDF\xA3rest", true},
-		{".avi", "RIFF\x00\x00\x00\x00AVI LIST", true},
-		{".pdf", "%PDF-1.7", true},
-		{".pdf", "hello", false},
-		{".pptx", "PK\x03\x04....", true},
-		{".docx", "%PDF-", false},
-		{".md", "\xEF\xBB\xBF# Title\n", true},
-		{".txt", "plain \xC3\xA9t\xC3\xA9", true},
-		{".txt", "cut rune \xC3", true},
-		{".txt", "nul\x00byte", false},
-		{".html", "bad \xFF\xFE utf8 here", false},
-		{".exe", "MZ", false},
+		{"mp4", ".mp4", "\x00\x00\x00\x18ftypmp42", true},
+		{"mp4 too short", ".mp4", "\x00\x00\x00\x18fty", false},
+		{"mp4 ftyp elsewhere", ".mp4", "ftyp\x00\x00\x00\x18", false},
+		{"avi as mp4", ".mp4", "RIFF....AVI ", false},
+		{"webm", ".webm", "\x1A\x45\xDF\xA3rest", true},
+		{"mkv", ".mkv", "\x1A\x45\xDF\xA3", true},
+		{"mkv wrong magic", ".mkv", "\x1A\x45\xDF\xA4", false},
+		{"avi", ".avi", "RIFF\x00\x00\x00\x00AVI LIST", true},
+		{"wav as avi", ".avi", "RIFF\x00\x00\x00\x00WAVEfmt ", false},
+		{"avi too short", ".avi", "RIFF\x00\x00\x00\x00AVI", false},
+		{"pdf", ".pdf", "%PDF-1.7", true},
+		{"pdf without dash", ".pdf", "%PDF1.7", false},
+		{"text as pdf", ".pdf", "hello", false},
+		{"pptx", ".pptx", "PK\x03\x04....", true},
+		{"empty zip as pptx", ".pptx", "PK\x05\x06", false},
+		{"docx", ".docx", "PK\x03\x04", true},
+		{"pdf as docx", ".docx", "%PDF-", false},
+		{"md with BOM", ".md", "\xEF\xBB\xBF# Title\n", true},
+		{"markdown", ".markdown", "# Title", true},
+		{"html", ".html", "<!doctype html><p>é</p>", true},
+		{"htm", ".htm", "<p>x</p>", true},
+		{"txt UTF-8", ".txt", "plain \xC3\xA9t\xC3\xA9 \xF0\x9F\x98\x80", true},
+		{"empty text", ".txt", "", true},
+		{"BOM only", ".txt", "\xEF\xBB\xBF", true},
+		{"NUL", ".txt", "nul\x00byte", false},
+		{"NUL after BOM", ".md", "\xEF\xBB\xBF\x00", false},
+		{"UTF-16 BOM", ".txt", "\xFF\xFEh\x00i\x00", false},
+		{"invalid byte", ".html", "bad \xFF\xFE utf8 here", false},
+		{"overlong encoding", ".txt", "\xC0\xAF", false},
+		{"surrogate", ".txt", "\xED\xA0\x80", false},
+		{"rune cut at the end of a full window", ".txt", window("", "\xC3"), true},
+		{"3-byte rune cut after 2 bytes", ".md", window("", "\xE2\x82"), true},
+		{"4-byte rune cut after 3 bytes", ".md", window("", "\xF0\x9F\x98"), true},
+		{"invalid byte at the end of a full window", ".txt", window("", "\xFF"), false},
+		{"bad continuation at the end of a full window", ".txt", window("", "\xE2\x28"), false},
+		{"rune cut at the end of a short file", ".txt", "cut rune \xC3", false},
+		{"NUL beyond the window is not looked at", ".txt", window("", "") + "\x00", true},
+		{"NUL at the window's last byte", ".txt", window("", "\x00"), false},
+		{"unknown extension", ".exe", "MZ", false},
+		{"no extension", "", "text", false},
+		{"web has no files", ".url", "https://x", false},
 	}
 	for _, tc := range cases {
 		if got := sniff.Match(tc.ext, []byte(tc.head)); got != tc.want {
-			t.Errorf("Match(%s, %q) = %v, want %v", tc.ext, tc.head, got, tc.want)
+			t.Errorf("%s: Match(%s, %.40q) = %v, want %v", tc.name, tc.ext, tc.head, got, tc.want)
 		}
 	}
-}
-
-func TestSafeFilename(t *testing.T) {
-	cases := map[string]string{
-		"../../etc/passwd":      "passwd",
-		`C:\Users\x\Deck 1.pdf`: "Deck_1.pdf",
-		"...hidden.md":          "hidden.md",
-		"a  b\t\nc.txt":         "a_b_c.txt",
-		"résumé.docx":           "r_sum_.docx",
-		"":                      "upload",
-		"/":                     "upload",
-		"Ω":                     "upload",
-	}
-	for in, want := range cases {
-		if got := sniff.SafeFilename(in); got != want {
-			t.Errorf("SafeFilename(%q) = %q, want %q", in, got, want)
-		}
-	}
-	long := sniff.SafeFilename(strings.Repeat("a", 500) + ".pdf")
-	if len(long) != 200 || !strings.HasSuffix(long, ".pdf") {
-		t.Fatalf("long name: %d %q", len(long), long[len(long)-8:])
-	}
-}
-
-// FuzzSafeFilename ensures no input yields a dangerous key segment.
-func FuzzSafeFilename(f *testing.F) {
-	for _, s := range []string{"a.pdf", "../x", "\x00", "..", "a/b\\c", strings.Repeat("é", 300)} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, in string) {
-		out := sniff.SafeFilename(in)
-		if out == "" || len(out) > 200 || strings.ContainsAny(out, "/\\") || strings.HasPrefix(out, ".") {
-			t.Fatalf("SafeFilename(%q) = %q", in, out)
-		}
-		for _, r := range out {
-			if r < 0x20 || r == 0x7f {
-				t.Fatalf("control character in %q", out)
-			}
-		}
-	})
 }

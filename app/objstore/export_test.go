@@ -1,0 +1,12 @@
+package objstore
+
+import "github.com/aws/aws-sdk-go-v2/service/s3"
+
+// SetSDKAttempts sets the SDK's own attempts per request (1: no SDK
+// retries), so tests count this package's retries exactly and fast.
+func SetSDKAttempts(s *Store, n int) {
+	s.client = s3.New(s.client.Options(), func(o *s3.Options) { o.RetryMaxAttempts = n })
+}
+
+// SetListPageSize sets ListObjectsV2's MaxKeys, to exercise paging.
+func SetListPageSize(s *Store, n int32) { s.listPageSize = n }
