@@ -22,8 +22,8 @@ run: ## local PostgreSQL + versitygw, migrate, dev key, API on :8000
 test: ## every test, integration tests included, with the race detector
 	$(GO) test -race -count=1 -timeout 20m ./...
 
-test-short: ## unit tests only (no database)
-	$(GO) test -short -count=1 ./...
+test-short: ## every test without the race detector (faster feedback)
+	$(GO) test -count=1 ./...
 
 lint: ## gofmt check, go vet, golangci-lint
 	@out=$$(gofmt -l app migrations); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
