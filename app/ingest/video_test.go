@@ -1,0 +1,207 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// makeClip generates a media file with ffmpeg (lavfi sources).
+func makeClip(t *testing.T, ffmpeg string, withAudio bool) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "clip.mp4")
+	args := []string{"-nostdin", "-loglevel", "error", "-y"}
+	if withAudio {
+		args = append(args, "-f", "lavfi", "-i", "sine=frequency=440:duration=3")
+	}
+	args = append(args, "-f", "lavfi", "-i", "color=c=black:s=64x64:d=3", "-shortest", out)
+	if b, err := exec.Command(ffmpeg, args...).CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg clip: %v: %s", err, b)
+	}
+	return out
+}
+
+func TestExtractAudio(t *testing.T) {
+	ffmpeg := requireTool(t, "ffmpeg", "ffmpeg")
+	ffprobe := requireTool(t, "ffprobe", "ffmpeg")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	clip := makeClip(t, ffmpeg, true)
+	info, err := ProbeMedia(ctx, ffprobe, clip)
+	if err != nil || !info.HasAudio || math.Abs(info.DurationSec-3) > 0.5 {
+		t.Fatalf("probe = %+v, %v", info, err)
+	}
+	segs, err := ExtractAudio(ctx, ffmpeg, clip, t.TempDir(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(segs) < 2 {
+		t.Fatalf("segments = %+v, want >= 2 for 3 s at 1 s each", segs)
+	}
+	for i, s := range segs {
+		st, err := os.Stat(s.Path)
+		if err != nil || st.Size() == 0 {
+			t.Errorf("segment %d file: %v", i, err)
+		}
+		if i > 0 && s.StartSec <= segs[i-1].StartSec {
+			t.Errorf("segment starts not increasing: %+v", segs)
+		}
+	}
+	if segs[0].StartSec != 0 {
+		t.Errorf("first segment starts at %v", segs[0].StartSec)
+	}
+	// The segment really is mono 16 kHz.
+	out, err := exec.Command(ffprobe, "-v", "error", "-show_entries", "stream=sample_rate,channels", "-of", "json", segs[0].Path).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p struct {
+		Streams []struct {
+			SampleRate string `json:"sample_rate"`
+			Channels   int    `json:"channels"`
+		} `json:"streams"`
+	}
+	if json.Unmarshal(out, &p) != nil || len(p.Streams) != 1 || p.Streams[0].SampleRate != "16000" || p.Streams[0].Channels != 1 {
+		t.Errorf("segment format = %s", out)
+	}
+	one, err := ExtractAudio(ctx, ffmpeg, clip, t.TempDir(), 600)
+	if err != nil || len(one) != 1 {
+		t.Errorf("600 s segments: %+v, %v", one, err)
+	}
+}
+
+func TestNoAudioTrack(t *testing.T) {
+	ffmpeg := requireTool(t, "ffmpeg", "ffmpeg")
+	ffprobe := requireTool(t, "ffprobe", "ffmpeg")
+	clip := makeClip(t, ffmpeg, false)
+	ctx := context.Background()
+	if _, err := ProbeMedia(ctx, ffprobe, clip); !IsPermanent(err) || err.Error() != MsgNoAudio {
+		t.Errorf("probe: %v", err)
+	}
+	if _, err := ExtractAudio(ctx, ffmpeg, clip, t.TempDir(), 600); !IsPermanent(err) || err.Error() != MsgNoAudio {
+		t.Errorf("extract: %v", err)
+	}
+	if _, err := ExtractAudio(ctx, ffmpeg, writeTemp(t, "bad.mp4", []byte("not media")), t.TempDir(), 600); err == nil {
+		t.Error("corrupt media accepted")
+	}
+}
+
+// fakeTranscriber serves POST /v1/audio/transcriptions like the OpenAI
+// API: it checks auth and multipart fields and answers verbose_json with
+// one segment per byte of the uploaded file, 1 s each.
+func fakeTranscriber(t *testing.T, inFlight, maxInFlight *atomic.Int32) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for m := maxInFlight.Load(); n > m && !maxInFlight.CompareAndSwap(m, n); m = maxInFlight.Load() {
+		}
+		time.Sleep(20 * time.Millisecond)
+		if r.Method != http.MethodPost || r.URL.Path != "/v1/audio/transcriptions" || r.Header.Get("Authorization") != "Bearer sk-test" {
+			http.Error(w, "bad request line or auth", http.StatusUnauthorized)
+			return
+		}
+		if err := r.ParseMultipartForm(1 << 20); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		for k, v := range map[string]string{"model": "whisper-1", "response_format": "verbose_json", "timestamp_granularities[]": "segment", "language": "en"} {
+			if got := r.FormValue(k); got != v {
+				http.Error(w, fmt.Sprintf("%s = %q", k, got), http.StatusBadRequest)
+				return
+			}
+		}
+		f, _, err := r.FormFile("file")
+		if err != nil {
+			http.Error(w, "no file", http.StatusBadRequest)
+			return
+		}
+		body, _ := io.ReadAll(f)
+		segs := []map[string]any{}
+		for i, b := range body {
+			segs = append(segs, map[string]any{"id": i, "start": float64(i), "end": float64(i) + 0.5, "text": fmt.Sprintf(" %c said ", b)})
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"task": "transcribe", "text": "...", "segments": segs})
+	}))
+}
+
+func TestTranscribeAll(t *testing.T) {
+	var inFlight, maxInFlight atomic.Int32
+	srv := fakeTranscriber(t, &inFlight, &maxInFlight)
+	defer srv.Close()
+	dir := t.TempDir()
+	var audio []AudioSegment
+	for i, content := range []string{"ab", "", "c", "d", "e"} { // segment 1 is silent
+		p := filepath.Join(dir, fmt.Sprintf("audio_%05d.mp3", i))
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		audio = append(audio, AudioSegment{Path: p, StartSec: float64(600 * i)})
+	}
+	tr := &Transcriber{BaseURL: srv.URL + "/v1/", APIKey: "sk-test", Model: "whisper-1", Language: "en"}
+	chunks, err := tr.TranscribeAll(context.Background(), audio)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := []struct {
+		text       string
+		start, end float64
+	}{{"a said", 0, 0.5}, {"b said", 1, 1.5}, {"c said", 1200, 1200.5}, {"d said", 1800, 1800.5}, {"e said", 2400, 2400.5}}
+	if len(chunks) != len(exp) {
+		t.Fatalf("chunks = %+v", chunks)
+	}
+	for i, e := range exp {
+		c := chunks[i]
+		if c.ChunkType != ChunkTranscript || c.Text != e.text || *c.Metadata.StartSec != e.start || *c.Metadata.EndSec != e.end || c.Index != i || c.Metadata.Model != "whisper-1" {
+			t.Errorf("chunk %d = %+v (%v-%v), want %+v", i, c, *c.Metadata.StartSec, *c.Metadata.EndSec, e)
+		}
+	}
+	if m := maxInFlight.Load(); m > 2 {
+		t.Errorf("%d requests in flight, want at most 2", m)
+	}
+	doc, err := VideoDocument("s3://v", "clip.mp4", &MediaInfo{DurationSec: 2401, Format: "mp4"}, "en", "whisper-1", chunks)
+	if err != nil || *doc.Metadata.DurationSec != 2401 || doc.Metadata.Strategy != "transcription" || doc.SourceType != "video" {
+		t.Errorf("video doc = %+v, %v", doc, err)
+	}
+
+	_, err = tr.TranscribeAll(context.Background(), audio[1:2])
+	if !IsPermanent(err) || err.Error() != MsgNoSpeech {
+		t.Errorf("silent audio: %v", err)
+	}
+	bad := *tr
+	bad.APIKey = "wrong"
+	if _, err := bad.TranscribeAll(context.Background(), audio[:1]); err == nil || IsPermanent(err) {
+		t.Errorf("401 must be a retryable error, got %v", err)
+	}
+}
+
+func TestVideoEndToEnd(t *testing.T) {
+	ffmpeg := requireTool(t, "ffmpeg", "ffmpeg")
+	var inFlight, maxInFlight atomic.Int32
+	srv := fakeTranscriber(t, &inFlight, &maxInFlight)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	segs, err := ExtractAudio(ctx, ffmpeg, makeClip(t, ffmpeg, true), t.TempDir(), 2)
+	if err != nil || len(segs) < 2 {
+		t.Fatalf("segments %+v, %v", segs, err)
+	}
+	tr := &Transcriber{BaseURL: srv.URL + "/v1", APIKey: "sk-test", Model: "whisper-1", Language: "en"}
+	chunks, err := tr.TranscribeAll(ctx, segs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := chunks[len(chunks)-1]
+	if *last.Metadata.StartSec < segs[len(segs)-1].StartSec {
+		t.Errorf("last chunk %v not offset by its segment start %v", *last.Metadata.StartSec, segs[len(segs)-1].StartSec)
+	}
+}
