@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"regexp"
 	"runtime/debug"
@@ -32,6 +33,28 @@ func (s *Server) requestID(c *fiber.Ctx) error {
 	c.Locals(localLogger, s.deps.Log.With("logger", "http", "request_id", id))
 	c.Set(fiber.HeaderXRequestID, id)
 	return c.Next()
+}
+
+// drainLimit is how much of an unread request body is discarded after the
+// response before the connection is closed instead.
+const drainLimit = 256 << 10
+
+// drainBody runs first. With streamed request bodies, bytes a handler did
+// not read (a 401 before the body, a 413 midway) would be parsed by fasthttp
+// as the next request on the connection: request smuggling. After every
+// request the rest of the body is discarded, or the connection is closed
+// when too much is left.
+func drainBody(c *fiber.Ctx) error {
+	err := c.Next()
+	if c.Request().IsBodyStream() {
+		if stream := c.Context().RequestBodyStream(); stream != nil {
+			n, _ := io.CopyN(io.Discard, stream, drainLimit+1)
+			if n > drainLimit {
+				c.Context().SetConnectionClose()
+			}
+		}
+	}
+	return err
 }
 
 // logger returns the request-scoped logger, or fallback outside a request.

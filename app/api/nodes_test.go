@@ -200,3 +200,33 @@ func TestConcurrentCreatesKeepOrdersUnique(t *testing.T) {
 		seen[o] = true
 	}
 }
+
+// Ensure two crossing moves (A under B, B under A) at the same time never
+// build a cycle: one succeeds, the other is refused, both return.
+func TestCrossingMovesNeverCycle(t *testing.T) {
+	t.Parallel()
+	s := mustStack(t)
+	_, key := s.tenantWithKey("acme")
+	for round := 0; round < 10; round++ {
+		root := s.mustCreate(key, "", "R")
+		a := s.mustCreate(key, root, "A")
+		b := s.mustCreate(key, root, "B")
+		var wg sync.WaitGroup
+		codes := make([]int, 2)
+		for i, pair := range [][2]string{{a, b}, {b, a}} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				codes[i] = s.call(http.MethodPost, "/api/v1/nodes/"+pair[0]+"/move", key,
+					map[string]any{"parent_materialnode_id": pair[1]}).Status
+			}()
+		}
+		wg.Wait()
+		if !(codes[0] == 200 && codes[1] == 422 || codes[0] == 422 && codes[1] == 200) {
+			t.Fatalf("round %d: statuses %v, want one 200 and one 422", round, codes)
+		}
+		if r := s.call(http.MethodGet, "/api/v1/nodes/"+root+"/tree", key, nil); r.Status != 200 {
+			t.Fatalf("tree after crossing moves: %d", r.Status)
+		}
+	}
+}

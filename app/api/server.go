@@ -130,13 +130,13 @@ func New(deps Deps, opts Options) *Server {
 		EnableTrustedProxyCheck:      true,
 		TrustedProxies:               opts.TrustedProxies,
 	})
-	s.app.Use(s.requestID, s.requestLog, s.recoverPanic, securityHeaders, s.cors(), escapeStorageKey)
+	s.app.Use(drainBody, s.requestID, s.requestLog, s.recoverPanic, securityHeaders, s.cors(), escapeStorageKey)
 
 	cfg := huma.DefaultConfig("Course Supporter API", opts.Version)
 	cfg.CreateHooks = nil // no $schema links injected into response bodies
 	cfg.OnAddOperation = append(cfg.OnAddOperation, func(_ *huma.OpenAPI, o *huma.Operation) {
 		if o.MaxBodyBytes > 0 { // operations with a JSON body
-			o.MaxBodyBytes = opts.JSONBodyMax
+			o.MaxBodyBytes = opts.JSONBodyMax + 1 // huma refuses count >= max
 		}
 	})
 	cfg.DocsPath = ""

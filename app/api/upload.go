@@ -205,6 +205,9 @@ func (s *Server) streamFile(ctx context.Context, tenant, node uuid.UUID, form *u
 		name = form.filename
 	}
 	f := &uploaded{filename: name, ext: sniff.Ext(name)}
+	if form.sourceType != "" && !validSourceType(form.sourceType) {
+		return nil, sourceTypeError(form.sourceType)
+	}
 	if form.sourceType != "" {
 		if _, err := checkExtension(form.sourceType, name); err != nil {
 			return nil, err
@@ -241,15 +244,24 @@ func (s *Server) streamFile(ctx context.Context, tenant, node uuid.UUID, form *u
 // saveMaterial validates the fields that may have come after the file and
 // records the material.
 func (s *Server) saveMaterial(ctx context.Context, tenant, node uuid.UUID, form *uploadForm) (*course.Material, []string, error) {
-	switch form.sourceType {
-	case course.SourceVideo, course.SourcePresentation, course.SourceText, course.SourceWeb:
-	case "":
+	if form.sourceType == "" {
 		return nil, nil, validationError("body.source_type", "missing", "Field required", nil)
-	default:
-		return nil, nil, validationError("body.source_type", "enum", "Input should be 'video', 'presentation', 'text' or 'web'", form.sourceType)
+	}
+	if !validSourceType(form.sourceType) {
+		return nil, nil, sourceTypeError(form.sourceType)
 	}
 	in := course.NewMaterial{NodeID: node, SourceType: form.sourceType}
 	if f := form.file; f != nil {
+		if form.filename != "" && form.filename != f.filename { // a filename part after the file overrides its name
+			f.filename = form.filename
+			if ext := sniff.Ext(f.filename); ext != f.ext {
+				head, err := s.deps.Objects.ReadPrefix(ctx, f.key, sniffBytes)
+				if err != nil {
+					return nil, nil, err
+				}
+				f.ext, f.sniffOK = ext, sniff.Match(ext, head)
+			}
+		}
 		ext, err := checkExtension(form.sourceType, f.filename)
 		if err != nil {
 			return nil, nil, err
@@ -275,6 +287,18 @@ func (s *Server) saveMaterial(ctx context.Context, tenant, node uuid.UUID, form 
 	}
 	m, err := s.deps.Materials.CreateMaterial(ctx, tenant, in)
 	return m, course.PlatformWarnings(s.opts.Platforms, form.sourceType, form.sourceURL), err
+}
+
+func validSourceType(t string) bool {
+	switch t {
+	case course.SourceVideo, course.SourcePresentation, course.SourceText, course.SourceWeb:
+		return true
+	}
+	return false
+}
+
+func sourceTypeError(t string) error {
+	return validationError("body.source_type", "enum", "Input should be 'video', 'presentation', 'text' or 'web'", t)
 }
 
 // errMalformed is the 400 of a broken multipart body (bad boundary,

@@ -125,3 +125,29 @@ func TestUploadConcurrencyLimit(t *testing.T) {
 		t.Fatalf("slow upload: %v %v", resp, err)
 	}
 }
+
+// Ensure body bytes a handler did not read are never parsed as another
+// request on the same connection (request smuggling).
+func TestUnreadBodyIsNotSmuggled(t *testing.T) {
+	t.Parallel()
+	s := mustStack(t)
+	base := s.listen()
+	smuggled := "GET /livez?smuggled=1 HTTP/1.1\r\nHost: x\r\n\r\n"
+	body := strings.Repeat(" ", 8192) + smuggled
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/v1/nodes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+	_ = conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != 401 {
+		t.Fatalf("first response: %v %v", resp, err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if second, err := http.ReadResponse(br, nil); err == nil {
+		t.Fatalf("the unread body was served as a second request: %d", second.StatusCode)
+	}
+}

@@ -109,6 +109,9 @@ func TestListsAndDurations(t *testing.T) {
 	if got := config.RedactedDSN(cfg.Database.URL); strings.Contains(got, ":p@") {
 		t.Fatalf("password not redacted: %s", got)
 	}
+	if got := config.RedactedDSN("postgres://u@h/db?sslmode=require&password=hunter2&sslpassword=s3"); strings.Contains(got, "hunter2") || strings.Contains(got, "s3&") || !strings.Contains(got, "sslmode=require") {
+		t.Fatalf("query secrets not redacted: %s", got)
+	}
 }
 
 // Ensure .env.example documents every variable the binary reads.

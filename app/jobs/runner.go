@@ -58,7 +58,9 @@ func NewRunner(pool *pgxpool.Pool, deps Deps, opts Options) (*Runner, error) {
 
 // Start begins fetching and working jobs.
 func (r *Runner) Start(ctx context.Context) error {
-	if err := r.client.Start(ctx); err != nil {
+	// Not the caller's context: cancelling it would kill running jobs at
+	// once; shutdown goes through Stop's soft phase instead.
+	if err := r.client.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("start workers: %w", err)
 	}
 	return nil

@@ -113,11 +113,14 @@ func (s *MaterialStore) CreateMaterial(ctx context.Context, tenantID uuid.UUID, 
 		StorageKey: in.StorageKey, Filename: in.Filename, ContentType: in.ContentType,
 		RawHash: in.RawHash, RawSize: in.RawSize,
 	}
+	var created *course.Material
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if _, err := load(tx, tenantID, in.NodeID); err != nil {
+		// The tree lock orders this insert against a concurrent delete of
+		// the node's subtree, whose cleanup job must see this object's key.
+		if err := lockTree(tx, tenantID); err != nil {
 			return err
 		}
-		if err := lockKey(tx, in.NodeID.String()); err != nil {
+		if _, err := load(tx, tenantID, in.NodeID); err != nil {
 			return err
 		}
 		if err := tx.Model(&materialRow{}).Where("materialnode_id = ?", in.NodeID).
@@ -132,12 +135,22 @@ func (s *MaterialStore) CreateMaterial(ctx context.Context, tenantID uuid.UUID, 
 		}
 		// Seam: the ingest job of this material is inserted here, in this
 		// transaction, once the job queue lands.
-		return invalidateChain(tx, tenantID, in.NodeID)
+		if err := invalidateChain(tx, tenantID, in.NodeID); err != nil {
+			return err
+		}
+		// Read back inside the transaction: after commit, a failed read
+		// would make the caller discard an object a row points at.
+		r, err := loadMaterial(tx, tenantID, id)
+		if err != nil {
+			return err
+		}
+		created = toMaterial(r)
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.GetMaterial(ctx, tenantID, id)
+	return created, nil
 }
 
 // GetMaterial returns one material of the tenant.

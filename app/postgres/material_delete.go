@@ -111,7 +111,7 @@ func subtreeStorageKeys(tx *gorm.DB, tenantID, id uuid.UUID) ([]string, error) {
 	var keys []string
 	err := tx.Raw(`WITH RECURSIVE sub AS (
 			SELECT id FROM material_nodes WHERE id = ? AND tenant_id = ?
-			UNION ALL
+			UNION
 			SELECT m.id FROM material_nodes m JOIN sub ON m.parent_materialnode_id = sub.id
 		)
 		SELECT storage_key FROM material_entries

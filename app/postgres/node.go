@@ -105,6 +105,9 @@ func (s *NodeStore) CreateNode(ctx context.Context, tenantID uuid.UUID, parent *
 	}
 	row := &nodeRow{ID: id, TenantID: tenantID, ParentID: parent, Title: title, Description: description}
 	err = s.tx(ctx, func(tx *gorm.DB) error {
+		if err := lockTree(tx, tenantID); err != nil {
+			return err
+		}
 		if parent != nil {
 			if _, err := load(tx, tenantID, *parent); err != nil {
 				return err

@@ -14,6 +14,9 @@ import (
 // MoveNode re-parents a node as the last child of parent (nil: a root).
 func (s *NodeStore) MoveNode(ctx context.Context, tenantID, id uuid.UUID, parent *uuid.UUID) (*course.Node, error) {
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := lockTree(tx, tenantID); err != nil {
+			return err
+		}
 		r, err := load(tx, tenantID, id)
 		if err != nil {
 			return err
@@ -68,7 +71,7 @@ func inSubtree(tx *gorm.DB, tenantID, root, target uuid.UUID) (bool, error) {
 	var found bool
 	err := tx.Raw(`WITH RECURSIVE up AS (
 			SELECT id, parent_materialnode_id FROM material_nodes WHERE id = ? AND tenant_id = ?
-			UNION ALL
+			UNION
 			SELECT m.id, m.parent_materialnode_id FROM material_nodes m JOIN up ON m.id = up.parent_materialnode_id
 		)
 		SELECT EXISTS (SELECT 1 FROM up WHERE id = ?)`, target, tenantID, root).Scan(&found).Error
@@ -89,6 +92,9 @@ func samePtr(a, b *uuid.UUID) bool {
 // renumbers them 0..n-1.
 func (s *NodeStore) ReorderNode(ctx context.Context, tenantID, id uuid.UUID, order int) (*course.Node, error) {
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := lockTree(tx, tenantID); err != nil {
+			return err
+		}
 		r, err := load(tx, tenantID, id)
 		if err != nil {
 			return err
@@ -120,6 +126,9 @@ func (s *NodeStore) ReorderNode(ctx context.Context, tenantID, id uuid.UUID, ord
 // DeleteNode removes the node; its subtree goes with it (ON DELETE CASCADE).
 func (s *NodeStore) DeleteNode(ctx context.Context, tenantID, id uuid.UUID) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
+		if err := lockTree(tx, tenantID); err != nil {
+			return err
+		}
 		r, err := load(tx, tenantID, id)
 		if err != nil {
 			return err
@@ -152,7 +161,7 @@ func (s *NodeStore) Tree(ctx context.Context, tenantID, id uuid.UUID) (*course.N
 	var rows []nodeRow
 	err := s.db.Gorm.WithContext(ctx).Raw(`WITH RECURSIVE sub AS (
 			SELECT * FROM material_nodes WHERE id = ? AND tenant_id = ?
-			UNION ALL
+			UNION
 			SELECT m.* FROM material_nodes m JOIN sub ON m.parent_materialnode_id = sub.id
 			WHERE m.tenant_id = ?
 		)

@@ -20,6 +20,18 @@ func siblingLockKey(tenantID uuid.UUID, parent *uuid.UUID) uuid.UUID {
 	return tenantID
 }
 
+// lockTree serialises structural changes of one tenant's tree (create,
+// move, reorder, delete, material create): a cycle check or a parent read
+// done before the lock could otherwise be stale by the time of the write,
+// and two crossing moves could build a cycle. Recursive queries use UNION,
+// so even a cycle could not make them run forever.
+func lockTree(tx *gorm.DB, tenantID uuid.UUID) error {
+	if err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, "tree:"+tenantID.String()).Error; err != nil {
+		return fmt.Errorf("lock tree: %w", err)
+	}
+	return nil
+}
+
 // lockSiblings takes the transaction advisory locks of one or more sibling
 // groups, in a stable order so two movers never deadlock.
 func lockSiblings(tx *gorm.DB, tenantID uuid.UUID, parents ...*uuid.UUID) error {
@@ -100,7 +112,7 @@ func compact(tx *gorm.DB, tenantID uuid.UUID, parent *uuid.UUID) error {
 func invalidateChain(tx *gorm.DB, tenantID, id uuid.UUID) error {
 	err := tx.Exec(`WITH RECURSIVE chain AS (
 			SELECT id, parent_materialnode_id FROM material_nodes WHERE id = ? AND tenant_id = ?
-			UNION ALL
+			UNION
 			SELECT m.id, m.parent_materialnode_id FROM material_nodes m JOIN chain c ON m.id = c.parent_materialnode_id
 		)
 		UPDATE material_nodes SET node_fingerprint = NULL, fingerprint_epoch = fingerprint_epoch + 1
