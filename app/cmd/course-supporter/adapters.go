@@ -46,7 +46,8 @@ func verifyBucket(ctx context.Context, store *objstore.Store, log *slog.Logger) 
 // database pool, and whatever the components register.
 func newRegistry(db *postgres.DB) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), db.Collector())
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		db.Collector(), db.QueueCollector())
 	return reg
 }
 
