@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,25 +14,11 @@ import (
 
 	"github.com/course-supporter/course-supporter/app/api"
 	"github.com/course-supporter/course-supporter/app/course"
+	"github.com/course-supporter/course-supporter/app/internal/testlog"
 	"github.com/course-supporter/course-supporter/app/logging"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = testlog.Buffer
 
 func newServer(t *testing.T, checks ...api.NamedCheck) (*api.Server, *syncBuffer) {
 	t.Helper()

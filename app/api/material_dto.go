@@ -75,14 +75,6 @@ type StorageUsage struct {
 	FileCount  int   `json:"file_count"`
 }
 
-func optionalID(id interface{ String() string }, isNil bool) *string {
-	if isNil {
-		return nil
-	}
-	s := id.String()
-	return &s
-}
-
 func toMaterialResponse(m *course.Material) MaterialEntryResponse {
 	r := MaterialEntryResponse{
 		ID: m.ID.String(), NodeID: m.NodeID.String(), SourceType: m.SourceType, SourceURL: m.SourceURL,
@@ -91,7 +83,7 @@ func toMaterialResponse(m *course.Material) MaterialEntryResponse {
 		CreatedAt: Timestamp(m.CreatedAt), UpdatedAt: Timestamp(m.UpdatedAt),
 	}
 	if m.JobID != nil {
-		r.JobID = optionalID(m.JobID, false)
+		r.JobID = strPtr(m.JobID.String())
 	}
 	if m.ProcessedAt != nil {
 		t := Timestamp(*m.ProcessedAt)
@@ -107,7 +99,7 @@ func toMaterialCreated(m *course.Material, warnings []string) MaterialEntryCreat
 		CreatedAt: Timestamp(m.CreatedAt),
 	}
 	if m.JobID != nil {
-		r.JobID = optionalID(m.JobID, false)
+		r.JobID = strPtr(m.JobID.String())
 	}
 	if r.Warnings == nil {
 		r.Warnings = []string{}

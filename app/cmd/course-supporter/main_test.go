@@ -19,24 +19,10 @@ import (
 
 	"github.com/course-supporter/course-supporter/app/internal/s3test"
 	"github.com/course-supporter/course-supporter/app/internal/testdb"
+	"github.com/course-supporter/course-supporter/app/internal/testlog"
 )
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type lockedBuffer = testlog.Buffer
 
 // app is the real program running in-process on loopback ports.
 type app struct {
