@@ -88,7 +88,11 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 	if !s.rateLimit(ctx, &p, scope, limit) {
 		return
 	}
-	next(huma.WithValue(ctx, principalKey{}, &p))
+	ctx = huma.WithValue(ctx, principalKey{}, &p)
+	if id, ok := fc.Locals(localRequestID).(string); ok {
+		ctx = huma.WithContext(ctx, course.WithRequestID(ctx.Context(), id))
+	}
+	next(ctx)
 }
 
 // rateLimit spends one request of the bucket and sets the RateLimit-*

@@ -39,6 +39,7 @@ type stack struct {
 	store *objstore.Store
 	deps  api.Deps
 	opts  api.Options
+	enq   *jobs.Enqueuer
 }
 
 // swapObjects rebuilds the server on another object store.
@@ -87,7 +88,7 @@ func mustStackOn(t testing.TB, db *postgres.DB, opt ...func(*api.Options)) *stac
 	for _, f := range opt {
 		f(&o)
 	}
-	enq, err := jobs.NewEnqueuer(db.SQL)
+	enq, err := jobs.NewEnqueuer(db.SQL, jobs.EnqueueOptions{MaxAttempts: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,6 +103,7 @@ func mustStackOn(t testing.TB, db *postgres.DB, opt ...func(*api.Options)) *stac
 		Limiter:   postgres.NewRateLimiter(db),
 		Nodes:     postgres.NewNodeStore(db, enq),
 		Materials: postgres.NewMaterialStore(db, enq),
+		Jobs:      postgres.NewJobStore(db, enq),
 		Objects:   store,
 	}
 	srv := api.New(deps, o)
@@ -110,7 +112,7 @@ func mustStackOn(t testing.TB, db *postgres.DB, opt ...func(*api.Options)) *stac
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return &stack{t: t, srv: srv, db: db, logs: logs, s3: fake, store: store, deps: deps, opts: o}
+	return &stack{t: t, srv: srv, db: db, logs: logs, s3: fake, store: store, deps: deps, opts: o, enq: enq}
 }
 
 func (s *stack) exec(sql string, args ...any) {

@@ -39,6 +39,7 @@ var isolationCases = map[string]struct {
 	"GET /api/v1/storage/files":                        {listOnly: true},
 	"GET /api/v1/storage/usage":                        {listOnly: true},
 	"DELETE /api/v1/storage/files/{key}":               {},
+	"GET /api/v1/jobs/{job_id}":                        {},
 }
 
 // Ensure another tenant's resources are always 404, never 403 or 2xx, on
@@ -54,6 +55,10 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 	vm := s.upload(victimKey, victimChild, field("source_type", "text"), file("secret.txt", []byte("secret")))
 	victimMaterial := vm.json(t)["id"].(string)
 	victimObject := s.call(http.MethodGet, "/api/v1/materials/"+victimMaterial, victimKey, nil).json(t)["storage_key"].(string)
+	victimJob := vm.json(t)["job_id"].(string)
+	if r := s.call(http.MethodGet, "/api/v1/jobs/"+victimJob, victimKey, nil); r.Status != 200 {
+		t.Fatalf("the owner cannot read its job: %d %s", r.Status, r.Raw)
+	}
 
 	var routes []string
 	for path, item := range s.srv.OpenAPI().Paths {
@@ -82,12 +87,14 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 		switch {
 		case strings.Contains(path, "{mid}"):
 			detail = "Material not found"
+		case strings.Contains(path, "{job_id}"):
+			detail = "Job not found"
 		case strings.Contains(path, "{key}"):
 			// A storage key names its tenant, so the spec answers 403 here.
 			want, detail = http.StatusForbidden, "Key does not belong to tenant."
 		}
 		for _, foreign := range []string{victimChild, victimRoot} {
-			p := strings.NewReplacer("{id}", foreign, "{mid}", victimMaterial, "{key}", victimObject).Replace(path)
+			p := strings.NewReplacer("{id}", foreign, "{mid}", victimMaterial, "{key}", victimObject, "{job_id}", victimJob).Replace(path)
 			var r reply
 			if tc.body == "multipart" {
 				r = s.upload(attackerKey, foreign, field("source_type", "text"), file("x.txt", []byte("x")))

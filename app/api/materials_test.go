@@ -30,7 +30,7 @@ func TestUploadStreamsFile(t *testing.T) {
 			t.Fatalf("%s: %d %s", order, r.Status, r.Raw)
 		}
 		m := r.json(t)
-		if m["state"] != "raw" || m["source_type"] != "text" || len(m["warnings"].([]any)) != 0 {
+		if m["state"] != "pending" || m["job_id"] == nil || m["source_type"] != "text" || len(m["warnings"].([]any)) != 0 {
 			t.Fatalf("%s: %s", order, r.Raw)
 		}
 		got := s.call(http.MethodGet, "/api/v1/materials/"+m["id"].(string), key, nil).json(t)
@@ -58,7 +58,7 @@ func TestUploadStreamsFile(t *testing.T) {
 		t.Fatalf("list: %s", list.Raw)
 	}
 	detail := s.call(http.MethodGet, "/api/v1/nodes/"+node+"/detail", key, nil)
-	if !contains(string(detail.Raw), `"state":"raw"`) {
+	if !contains(string(detail.Raw), `"state":"pending"`) {
 		t.Fatalf("detail lacks the materials: %s", detail.Raw)
 	}
 }
@@ -165,15 +165,20 @@ func TestRetry(t *testing.T) {
 	node := s.mustCreate(key, "", "Course")
 	id := s.upload(key, node, field("source_type", "web"), field("source_url", "https://github.com/x")).json(t)["id"].(string)
 	r := s.call(http.MethodPost, "/api/v1/materials/"+id+"/retry", key, nil)
-	if r.Status != 409 || r.detail(t) != "Cannot retry: material is in 'raw' state, expected 'error' or 'integrity_broken'." {
+	if r.Status != 409 || r.detail(t) != "Cannot retry: material is in 'pending' state, expected 'error' or 'integrity_broken'." {
 		t.Fatalf("%d %s", r.Status, r.Raw)
 	}
-	s.exec(`UPDATE material_entries SET error_message = 'boom' WHERE id = $1`, id)
+	first := s.call(http.MethodGet, "/api/v1/materials/"+id, key, nil).json(t)["job_id"].(string)
+	s.exec(`UPDATE material_entries SET error_message = 'boom', job_id = NULL WHERE id = $1`, id)
 	if st := s.call(http.MethodGet, "/api/v1/materials/"+id, key, nil).json(t)["state"]; st != "error" {
 		t.Fatalf("state %v", st)
 	}
 	r = s.call(http.MethodPost, "/api/v1/materials/"+id+"/retry", key, nil)
-	if r.Status != 200 || r.json(t)["state"] == "error" {
+	if r.Status != 200 || r.json(t)["state"] != "pending" || r.json(t)["job_id"] == first {
 		t.Fatalf("%d %s", r.Status, r.Raw)
+	}
+	// The retry superseded the first job, which cannot run any more.
+	if j := s.call(http.MethodGet, "/api/v1/jobs/"+first, key, nil).json(t); j["status"] != "cancelled" {
+		t.Fatalf("first job: %v", j)
 	}
 }

@@ -71,6 +71,7 @@ type Deps struct {
 	Limiter   course.RateLimiter
 	Nodes     course.NodeService
 	Materials course.MaterialService
+	Jobs      course.JobService
 	Objects   course.ObjectStore
 	// Metrics records Prometheus series; nil disables them.
 	Metrics *Metrics
@@ -147,6 +148,7 @@ func New(deps Deps, opts Options) *Server {
 	s.registerHealth()
 	s.registerNodes()
 	s.registerMaterials()
+	s.registerJobs()
 	s.registerDocs()
 	return s
 }

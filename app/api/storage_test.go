@@ -115,7 +115,7 @@ func TestPresignedUpload(t *testing.T) {
 		t.Fatalf("wrong node: %d %s", r.Status, r.Raw)
 	}
 	r = confirm(node, objKey)
-	if r.Status != 201 || r.json(t)["state"] != "raw" || len(r.json(t)["warnings"].([]any)) != 0 {
+	if r.Status != 201 || r.json(t)["state"] != "pending" || len(r.json(t)["warnings"].([]any)) != 0 {
 		t.Fatalf("confirm: %d %s", r.Status, r.Raw)
 	}
 	if r := confirm(node, objKey); r.Status != 409 || r.detail(t) != "Upload already confirmed." {

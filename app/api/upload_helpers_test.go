@@ -12,7 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/course-supporter/course-supporter/app/ingest"
 	"github.com/course-supporter/course-supporter/app/jobs"
+	"github.com/course-supporter/course-supporter/app/logging"
+	"github.com/course-supporter/course-supporter/app/postgres"
 )
 
 // formPart is one multipart part: a field, or a file when filename is set.
@@ -86,7 +89,26 @@ func (s *stack) count(sql string, args ...any) int {
 // and storage, with a short retry backoff.
 func (s *stack) startWorkers() {
 	s.t.Helper()
-	r, err := jobs.NewRunner(s.db.Pool, jobs.Deps{Store: s.store}, jobs.Options{RetryBaseDelay: 200 * time.Millisecond, ShutdownTimeout: 5 * time.Second})
+	s.startWorkersWith(&ingest.Processor{TmpDir: s.t.TempDir()}, jobs.Options{})
+}
+
+// startWorkersWith runs the workers with processor proc; zero options get
+// a short retry backoff.
+func (s *stack) startWorkersWith(proc *ingest.Processor, o jobs.Options) {
+	s.t.Helper()
+	if o.RetryBaseDelay == 0 {
+		o.RetryBaseDelay = 200 * time.Millisecond
+	}
+	if o.ShutdownTimeout == 0 {
+		o.ShutdownTimeout = 5 * time.Second
+	}
+	if o.TmpDir == "" {
+		o.TmpDir = proc.TmpDir
+	}
+	r, err := jobs.NewRunner(s.db.SQL, s.db.Pool, jobs.Deps{
+		Store: s.store, Ingest: postgres.NewJobStore(s.db, s.enq), Process: proc,
+		Log: logging.New(s.logs, logging.Options{Format: "json", Level: "debug"}),
+	}, o)
 	if err != nil {
 		s.t.Fatal(err)
 	}

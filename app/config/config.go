@@ -26,13 +26,7 @@ type Config struct {
 	Auth     Auth
 	CORS     CORS
 	Worker   Worker
-}
-
-// Worker holds the background job settings.
-type Worker struct {
-	InProcess       bool
-	RetryBaseDelay  time.Duration
-	ShutdownTimeout time.Duration
+	Ingest   Ingest
 }
 
 // HTTP holds listener settings.
@@ -128,11 +122,8 @@ func (l *loader) load() *Config {
 		RateCheckDefault: int(l.integer("RATE_LIMIT_CHECK_DEFAULT", 300, 1, 1_000_000)),
 	}
 	c.CORS = l.loadCORS()
-	c.Worker = Worker{
-		InProcess:       l.boolean("WORKER_IN_PROCESS", false),
-		RetryBaseDelay:  l.duration("WORKER_RETRY_BASE_DELAY", 30*time.Second),
-		ShutdownTimeout: l.duration("WORKER_SHUTDOWN_TIMEOUT", 60*time.Second),
-	}
+	c.Worker = l.loadWorker()
+	c.Ingest = l.loadIngest(c.Environment)
 	return c
 }
 
@@ -296,6 +287,10 @@ func (c *Config) LogValue() slog.Value {
 		slog.Bool("rate_limit_enabled", c.Auth.RateLimitEnabled),
 		slog.Any("cors_allowed_origins", c.CORS.AllowedOrigins),
 		slog.Bool("worker_in_process", c.Worker.InProcess),
+		slog.String("worker_heavy_window", c.Worker.HeavyWindow.String()),
+		slog.Bool("fetch_allow_private_networks", c.Ingest.FetchAllowPrivate),
+		slog.String("openai_base_url", c.Ingest.OpenAIBaseURL),
+		slog.String("openai_api_key", mask(c.Ingest.OpenAIAPIKey)),
 	)
 }
 

@@ -9,6 +9,7 @@
 package fetch
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
@@ -89,8 +90,9 @@ type Result struct {
 	ContentType string
 	// Body is the complete (decompressed) body.
 	Body []byte
-	// SHA256 is the lowercase hex SHA-256 of Body.
+	// SHA256 is the lowercase hex SHA-256 of the body, Size its length.
 	SHA256 string
+	Size   int64
 }
 
 // Fetcher fetches user-supplied URLs safely. It is safe for concurrent use.
@@ -158,8 +160,22 @@ func New(o Options) *Fetcher {
 // Get fetches rawURL with GET. accept receives the response's media type
 // (lower case, without parameters) and decides whether it is wanted; nil
 // accepts any type. Rule violations are *course.Error values with
-// client-safe messages; network failures and timeouts are wrapped errors.
+// client-safe messages; network failures, timeouts and answers worth
+// retrying (408, 429, 5xx) are wrapped errors.
 func (f *Fetcher) Get(ctx context.Context, rawURL string, accept func(contentType string) bool) (*Result, error) {
+	var buf bytes.Buffer
+	res, err := f.Download(ctx, rawURL, accept, &buf)
+	if err != nil {
+		return nil, err
+	}
+	res.Body = buf.Bytes()
+	return res, nil
+}
+
+// Download is Get streaming the body into w instead of memory (a media
+// file can be as large as an upload). Result.Body stays nil; SHA256 and
+// Size describe the bytes written.
+func (f *Fetcher) Download(ctx context.Context, rawURL string, accept func(contentType string) bool, w io.Writer) (*Result, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, course.Errorf(course.EINVALID, msgInvalidURL)
@@ -183,6 +199,9 @@ func (f *Fetcher) Get(ctx context.Context, rawURL string, accept func(contentTyp
 	defer func() { _ = resp.Body.Close() }()
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		if retryable(resp.StatusCode) {
+			return nil, fmt.Errorf("fetch %s: HTTP status %d", u.Host, resp.StatusCode)
+		}
 		return nil, course.Errorf(course.EINVALID, "URL returned HTTP status %d", resp.StatusCode)
 	}
 	ct := resp.Header.Get("Content-Type")
@@ -201,20 +220,25 @@ func (f *Fetcher) Get(ctx context.Context, rawURL string, accept func(contentTyp
 	if resp.ContentLength > f.o.MaxBytes {
 		return nil, course.Errorf(course.EINVALID, msgTooLarge)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, f.o.MaxBytes+1))
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(resp.Body, f.o.MaxBytes+1))
 	if err != nil {
 		return nil, domainOr(err, "read body from %s", resp.Request.URL.Host)
 	}
-	if int64(len(body)) > f.o.MaxBytes {
+	if n > f.o.MaxBytes {
 		return nil, course.Errorf(course.EINVALID, msgTooLarge)
 	}
-	sum := sha256.Sum256(body)
 	return &Result{
 		FinalURL:    resp.Request.URL.String(),
 		ContentType: ct,
-		Body:        body,
-		SHA256:      hex.EncodeToString(sum[:]),
+		Size:        n,
+		SHA256:      hex.EncodeToString(h.Sum(nil)),
 	}, nil
+}
+
+// retryable reports whether an HTTP status may go away by itself.
+func retryable(status int) bool {
+	return status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
 }
 
 // domainOr returns the *course.Error in err's chain as is, or err wrapped

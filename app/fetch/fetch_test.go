@@ -500,6 +500,9 @@ func TestContentType(t *testing.T) {
 		case "/404":
 			w.Header().Set("Content-Type", "text/html")
 			w.WriteHeader(http.StatusNotFound)
+		case "/503":
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusServiceUnavailable)
 		}
 		_, _ = w.Write([]byte("\x89PNG..."))
 	})
@@ -513,6 +516,12 @@ func TestContentType(t *testing.T) {
 	wantDomain(t, err, "Unsupported content type")
 	_, err = f.Get(context.Background(), base+"/404", fetch.AcceptWeb)
 	wantDomain(t, err, "URL returned HTTP status 404")
+	// A 5xx may go away: a plain (retryable) error, not a rule violation.
+	_, err = f.Get(context.Background(), base+"/503", fetch.AcceptWeb)
+	var ce *course.Error
+	if err == nil || errors.As(err, &ce) {
+		t.Fatalf("503: want a retryable non-domain error, got %v", err)
+	}
 	if _, err := f.Get(context.Background(), base+"/xhtml", fetch.AcceptWeb); err != nil {
 		t.Fatal(err)
 	}

@@ -87,3 +87,27 @@ func FuzzTimecode(f *testing.F) {
 		}
 	})
 }
+
+func FuzzWeb(f *testing.F) {
+	f.Add([]byte(`<title>T</title><nav>n</nav><article><h2>H</h2><p>a <b>b</b></p><ul><li>c<ul><li>d</li></ul></li></ul><table><tr><td>1</td><th>2</th></tr></table><pre>x
+ y</pre></article><footer>f</footer>`), "text/html; charset=utf-8")
+	f.Add([]byte("caf\xe9\n\n\xff\xfe"), "text/plain; charset=iso-8859-1")
+	f.Fuzz(func(t *testing.T, data []byte, contentType string) {
+		doc, err := ExtractWeb(data, "https://s.example/", "https://f.example/", contentType)
+		if err != nil {
+			if !IsPermanent(err) || err.Error() != MsgNoReadable {
+				t.Fatalf("unexpected error: %v", err)
+			}
+			return
+		}
+		if doc.SourceType != "web" || !utf8.ValidString(doc.Title) || !utf8.ValidString(doc.Metadata.SiteName) {
+			t.Fatalf("bad document %+v", doc)
+		}
+		checkChunkText(t, doc.Chunks)
+		for i, c := range doc.Chunks {
+			if c.Index != i || c.ChunkType != ChunkWebContent {
+				t.Fatalf("chunk %d = %+v", i, c)
+			}
+		}
+	})
+}

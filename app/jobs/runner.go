@@ -2,21 +2,32 @@ package jobs
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+
+	"github.com/course-supporter/course-supporter/app/ingest"
 )
 
 // Deps are the services workers use; each worker gets what it needs as
 // struct fields, never through the context.
 type Deps struct {
-	Store ObjectDeleter
-	Log   *slog.Logger
+	Store   ObjectStore
+	Ingest  IngestStore
+	Process Processor
+	Metrics *Metrics
+	Log     *slog.Logger
+}
+
+// ObjectStore is the part of the object store the workers need.
+type ObjectStore interface {
+	ObjectDeleter
+	Downloader
 }
 
 // Options tune the runner.
@@ -24,31 +35,75 @@ type Options struct {
 	RetryBaseDelay  time.Duration // backoff base (×4 per attempt, cap 1 h)
 	ShutdownTimeout time.Duration // soft stop before running jobs are cancelled
 	MaintenanceMax  int           // concurrency of the maintenance queue
+	IngestMax       int           // WORKER_INGEST_MAX_JOBS
+	IngestTimeout   time.Duration // WORKER_JOB_TIMEOUT
+	// RescueGrace is added to the longest job timeout to decide when a
+	// running job belongs to a dead worker and is retried.
+	RescueGrace time.Duration
+	Window      Window
+	Chunking    ingest.ChunkConfig
+	TmpDir      string
+}
+
+func (o *Options) defaults() {
+	if o.RetryBaseDelay <= 0 {
+		o.RetryBaseDelay = 30 * time.Second
+	}
+	if o.MaintenanceMax <= 0 {
+		o.MaintenanceMax = 1
+	}
+	if o.IngestMax <= 0 {
+		o.IngestMax = 1
+	}
+	if o.IngestTimeout <= 0 {
+		o.IngestTimeout = 6 * time.Hour
+	}
+	if o.RescueGrace <= 0 {
+		o.RescueGrace = 15 * time.Minute
+	}
+	if o.Chunking == (ingest.ChunkConfig{}) {
+		o.Chunking = ingest.DefaultChunkConfig()
+	}
 }
 
 // Runner works the queues of this process.
 type Runner struct {
-	client *river.Client[pgx.Tx]
+	client *river.Client[*sql.Tx]
 	opts   Options
 }
 
-// NewRunner registers every worker in one place and builds the client.
-func NewRunner(pool *pgxpool.Pool, deps Deps, opts Options) (*Runner, error) {
-	if opts.RetryBaseDelay <= 0 {
-		opts.RetryBaseDelay = 30 * time.Second
-	}
-	if opts.MaintenanceMax <= 0 {
-		opts.MaintenanceMax = 2
-	}
+// NewRunner registers every worker in one place and builds the client. It
+// works through database/sql on db, so a worker's result and River's
+// completion of its job commit in one transaction; pool (the same
+// database) carries LISTEN for prompt pick-up of new jobs.
+func NewRunner(db *sql.DB, pool *pgxpool.Pool, deps Deps, opts Options) (*Runner, error) {
+	opts.defaults()
+	log := logger(deps.Log)
+	bo := backoff{base: opts.RetryBaseDelay, window: opts.Window}
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &CleanupWorker{Store: deps.Store}); err != nil {
 		return nil, fmt.Errorf("register cleanup worker: %w", err)
 	}
-	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Queues:      map[string]river.QueueConfig{QueueMaintenance: {MaxWorkers: opts.MaintenanceMax}},
+	queues := map[string]river.QueueConfig{QueueMaintenance: {MaxWorkers: opts.MaintenanceMax}}
+	if deps.Ingest != nil {
+		if err := river.AddWorkerSafely(workers, &IngestWorker{
+			Store: deps.Ingest, Objects: deps.Store, Process: deps.Process, Chunking: opts.Chunking,
+			TmpDir: opts.TmpDir, Limit: opts.IngestTimeout, Window: opts.Window, Backoff: bo,
+			Metrics: deps.Metrics, Log: base(deps.Log),
+		}); err != nil {
+			return nil, fmt.Errorf("register ingest worker: %w", err)
+		}
+		queues[QueueIngest] = river.QueueConfig{MaxWorkers: opts.IngestMax}
+	}
+	c, err := river.NewClient(riverdatabasesql.NewWithPgxListener(db, pool), &river.Config{
+		Queues:      queues,
 		Workers:     workers,
-		RetryPolicy: backoff{base: opts.RetryBaseDelay},
-		Logger:      logger(deps.Log),
+		RetryPolicy: bo,
+		// A job still running after its timeout plus the grace belongs to
+		// a dead worker: River makes it retryable again (jobs.md §14).
+		RescueStuckJobsAfter: opts.IngestTimeout + opts.RescueGrace,
+		JobTimeout:           opts.IngestTimeout, // the default; workers override it per kind
+		Logger:               log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)
@@ -80,6 +135,13 @@ func (r *Runner) Stop(ctx context.Context) error {
 		return fmt.Errorf("stop workers: %w", err)
 	}
 	return nil
+}
+
+func base(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
 }
 
 func logger(l *slog.Logger) *slog.Logger {

@@ -17,7 +17,15 @@ import (
 // job commits or rolls back with the rows that need it. The jobs package
 // implements it; cmd wires it in.
 type JobInserter interface {
+	// CleanupObjectsTx schedules the deletion of stored objects.
 	CleanupObjectsTx(ctx context.Context, tx *sql.Tx, keys []string) error
+	// IngestTx inserts the queue record of ingest job jobID; it returns the
+	// record's id and, when the heavy-work window defers it, its start.
+	IngestTx(ctx context.Context, tx *sql.Tx, jobID uuid.UUID) (int64, *time.Time, error)
+	// CancelTx cancels a queue record.
+	CancelTx(ctx context.Context, tx *sql.Tx, queueJobID int64) error
+	// MaxAttempts is the attempt limit of new jobs.
+	MaxAttempts() int
 }
 
 // sqlTx returns the database/sql transaction under a GORM transaction.
@@ -133,8 +141,10 @@ func (s *MaterialStore) CreateMaterial(ctx context.Context, tenantID uuid.UUID, 
 			}
 			return fmt.Errorf("insert material: %w", err)
 		}
-		// Seam: the ingest job of this material is inserted here, in this
-		// transaction, once the job queue lands.
+		// The ingest job commits with the row, or neither does.
+		if err := insertIngestJob(ctx, tx, s.jobs, row); err != nil {
+			return err
+		}
 		if err := invalidateChain(tx, tenantID, in.NodeID); err != nil {
 			return err
 		}

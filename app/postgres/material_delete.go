@@ -24,6 +24,9 @@ func (s *MaterialStore) deleteMaterialRow(ctx context.Context, tx *gorm.DB, r *m
 	if err := lockKey(tx, r.NodeID.String()); err != nil {
 		return err
 	}
+	if err := cancelMaterialJobs(ctx, tx, s.jobs, r.ID, "Material deleted"); err != nil {
+		return err
+	}
 	if err := tx.Where("id = ? AND tenant_id = ?", r.ID, r.TenantID).Delete(&materialRow{}).Error; err != nil {
 		return fmt.Errorf("delete material: %w", err)
 	}
@@ -97,7 +100,13 @@ func (s *MaterialStore) RetryMaterial(ctx context.Context, tenantID, id uuid.UUI
 		if err := tx.Model(&materialRow{}).Where("id = ?", id).Updates(changes).Error; err != nil {
 			return fmt.Errorf("retry material: %w", err)
 		}
-		// Seam: the new ingest job is inserted here once the queue lands.
+		// A job still unfinished (a stale one) must not race the new one.
+		if err := cancelMaterialJobs(ctx, tx, s.jobs, r.ID, "Superseded by a retry"); err != nil {
+			return err
+		}
+		if err := insertIngestJob(ctx, tx, s.jobs, r); err != nil {
+			return err
+		}
 		return invalidateChain(tx, tenantID, r.NodeID)
 	})
 	if err != nil {

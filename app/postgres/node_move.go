@@ -143,6 +143,9 @@ func (s *NodeStore) DeleteNode(ctx context.Context, tenantID, id uuid.UUID) erro
 		if err := scheduleCleanup(ctx, tx, s.jobs, keys); err != nil {
 			return err
 		}
+		if err := cancelSubtreeJobs(ctx, tx, s.jobs, tenantID, id); err != nil {
+			return err
+		}
 		if err := tx.Where("id = ? AND tenant_id = ?", id, tenantID).Delete(&nodeRow{}).Error; err != nil {
 			return fmt.Errorf("delete node: %w", err)
 		}

@@ -53,12 +53,13 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, onListenin
 		Limiter:   postgres.NewRateLimiter(d.db),
 		Nodes:     postgres.NewNodeStore(d.db, d.enqueuer),
 		Materials: materials,
+		Jobs:      postgres.NewJobStore(d.db, d.enqueuer),
 		Objects:   d.store,
 	}, apiOptions(cfg))
 
 	var runner *jobs.Runner
 	if cfg.Worker.InProcess {
-		if runner, err = startWorkers(ctx, cfg, d, log); err != nil {
+		if runner, err = startWorkers(ctx, cfg, d, reg, log); err != nil {
 			return err
 		}
 	}
@@ -143,7 +144,7 @@ func openDeps(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps,
 	if err != nil {
 		return nil, err
 	}
-	enq, err := jobs.NewEnqueuer(db.SQL)
+	enq, err := jobs.NewEnqueuer(db.SQL, jobs.EnqueueOptions{Window: window(cfg), MaxAttempts: cfg.Worker.MaxTries})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -151,19 +152,4 @@ func openDeps(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps,
 	store := objstore.New(storeOptions(cfg))
 	verifyBucket(ctx, store, log)
 	return &deps{db: db, store: store, enqueuer: enq}, nil
-}
-
-func startWorkers(ctx context.Context, cfg *config.Config, d *deps, log *slog.Logger) (*jobs.Runner, error) {
-	r, err := jobs.NewRunner(d.db.Pool, jobs.Deps{Store: d.store, Log: log}, jobs.Options{
-		RetryBaseDelay:  cfg.Worker.RetryBaseDelay,
-		ShutdownTimeout: cfg.Worker.ShutdownTimeout,
-	})
-	if err != nil {
-		return nil, err
-	}
-	if err := r.Start(ctx); err != nil {
-		return nil, err
-	}
-	log.Info("worker_started", "logger", "worker")
-	return r, nil
 }

@@ -24,11 +24,12 @@ func workerCmd(e *env) *cobra.Command {
 				return err
 			}
 			defer d.db.Close()
-			runner, err := startWorkers(ctx, cfg, d, log)
+			reg := newRegistry(d.db)
+			runner, err := startWorkers(ctx, cfg, d, reg, log)
 			if err != nil {
 				return err
 			}
-			metrics, _, err := startMetrics(ctx, cfg.HTTP.MetricsAddr, newRegistry(d.db), log)
+			metrics, _, err := startMetrics(ctx, cfg.HTTP.MetricsAddr, reg, log)
 			if err != nil {
 				_ = runner.Stop(context.WithoutCancel(ctx))
 				return err

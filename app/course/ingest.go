@@ -1,0 +1,51 @@
+package course
+
+import "github.com/google/uuid"
+
+// JobStart is the verdict of the start guard a worker runs before any work
+// (jobs.md §4).
+type JobStart int
+
+// Start guard verdicts.
+const (
+	// StartRun: the job is now active; do the work.
+	StartRun JobStart = iota
+	// StartStale: the job is final already (a stale queue record); no work.
+	StartStale
+	// StartWait: a dependency is unfinished; try again later.
+	StartWait
+	// StartFailed: a dependency failed, so the job was failed now.
+	StartFailed
+	// StartGone: the job's target was deleted, so it was cancelled now.
+	StartGone
+)
+
+// IngestTask is an ingest job the start guard admitted, with its material.
+type IngestTask struct {
+	Job      *Job
+	Material *Material
+}
+
+// Chunk is one retrieval chunk of a processed material.
+type Chunk struct {
+	Index       int
+	Type        string
+	Text        string
+	TokenCount  int
+	Metadata    []byte // JSON object
+	ContentHash string // SHA-256 hex of Text
+}
+
+// IngestResult is what a successful ingest stores on its material.
+type IngestResult struct {
+	MaterialID       uuid.UUID
+	ProcessedContent string // canonical SourceDocument JSON
+	ProcessedHash    string
+	// RawHash is the SHA-256 of the bytes processed; RawSize their count.
+	RawHash string
+	RawSize int64
+	// External is true for URL materials, whose raw hash is replaced on
+	// every ingest; a stored object's first hash is kept as the reference.
+	External bool
+	Chunks   []Chunk
+}

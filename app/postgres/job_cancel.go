@@ -1,0 +1,47 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+)
+
+// cancelJobs cancels the unfinished jobs matching cond (jobs.md §4
+// cancellation: "Material deleted" / "Node deleted"), their queue records
+// and, transitively, their dependents, in tx. A worker running one of them
+// finds it cancelled when it tries to store its result.
+func cancelJobs(ctx context.Context, tx *gorm.DB, ins JobInserter, msg, cond string, args ...any) error {
+	var rows []jobRow
+	err := tx.Raw(`UPDATE jobs SET status = 'cancelled', error_message = ?, completed_at = now(), estimated_at = NULL
+		WHERE status IN ('queued', 'active') AND `+cond+` RETURNING *`, append([]any{msg}, args...)...).Scan(&rows).Error
+	if err != nil {
+		return fmt.Errorf("cancel jobs: %w", err)
+	}
+	js := &JobStore{jobs: ins}
+	for i := range rows {
+		if err := js.cancelQueued(ctx, tx, rows[i].QueueJobID); err != nil {
+			return err
+		}
+		if err := js.propagate(ctx, tx, rows[i].ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cancelMaterialJobs cancels the jobs working on one material.
+func cancelMaterialJobs(ctx context.Context, tx *gorm.DB, ins JobInserter, materialID uuid.UUID, msg string) error {
+	return cancelJobs(ctx, tx, ins, msg, "materialentry_id = ?", materialID)
+}
+
+// cancelSubtreeJobs cancels the jobs working on any node of a subtree.
+func cancelSubtreeJobs(ctx context.Context, tx *gorm.DB, ins JobInserter, tenantID, rootID uuid.UUID) error {
+	return cancelJobs(ctx, tx, ins, "Node deleted", `tenant_id = ? AND materialnode_id IN (
+			WITH RECURSIVE sub AS (
+				SELECT id FROM material_nodes WHERE id = ? AND tenant_id = ?
+				UNION
+				SELECT m.id FROM material_nodes m JOIN sub ON m.parent_materialnode_id = sub.id
+			) SELECT id FROM sub)`, tenantID, rootID, tenantID)
+}
