@@ -105,8 +105,9 @@ func (s *stack) startWorkersWith(proc *ingest.Processor, o jobs.Options) {
 	if o.TmpDir == "" {
 		o.TmpDir = proc.TmpDir
 	}
+	js := postgres.NewJobStore(s.db, s.enq)
 	r, err := jobs.NewRunner(s.db.SQL, s.db.Pool, jobs.Deps{
-		Store: s.store, Ingest: postgres.NewJobStore(s.db, s.enq), Process: proc,
+		Store: s.store, Ingest: js, Reaper: js, Process: proc,
 		Log: logging.New(s.logs, logging.Options{Format: "json", Level: "debug"}),
 	}, o)
 	if err != nil {

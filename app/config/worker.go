@@ -20,6 +20,14 @@ type Worker struct {
 	RescueGrace time.Duration
 	TmpDir      string
 	HeavyWindow HeavyWindow
+	// ReaperInterval is the job reaper's period; MaxWait how long a job may
+	// wait for its dependencies.
+	ReaperInterval time.Duration
+	MaxWait        time.Duration
+	// HeartbeatInterval is how often a worker process writes its
+	// heartbeat; /health wants one newer than StaleAfter.
+	HeartbeatInterval time.Duration
+	StaleAfter        time.Duration
 }
 
 // HeavyWindow is the optional window for normal-priority ingest jobs.
@@ -57,6 +65,20 @@ func (l *loader) loadWorker() Worker {
 		MaxTries:        int(l.integer("WORKER_MAX_TRIES", 3, 1, 25)),
 		RescueGrace:     l.duration("WORKER_RESCUE_GRACE", 15*time.Minute),
 		TmpDir:          l.str("WORKER_TMP_DIR", "/var/tmp/course-supporter"),
+		ReaperInterval:  l.duration("JOB_REAPER_INTERVAL", 60*time.Second),
+		MaxWait:         l.duration("JOB_MAX_WAIT", 72*time.Hour),
+
+		HeartbeatInterval: l.duration("WORKER_HEARTBEAT_INTERVAL", 15*time.Second),
+		StaleAfter:        l.duration("WORKER_STALE_AFTER", 120*time.Second),
+	}
+	if w.HeartbeatInterval < 100*time.Millisecond {
+		l.fail("WORKER_HEARTBEAT_INTERVAL", "must be at least 100ms")
+	}
+	if w.StaleAfter <= w.HeartbeatInterval {
+		l.fail("WORKER_STALE_AFTER", "must exceed WORKER_HEARTBEAT_INTERVAL")
+	}
+	if w.ReaperInterval < time.Second {
+		l.fail("JOB_REAPER_INTERVAL", "must be at least 1s")
 	}
 	if w.JobTimeout <= 0 {
 		l.fail("WORKER_JOB_TIMEOUT", "must be positive")

@@ -49,3 +49,11 @@ type IngestResult struct {
 	External bool
 	Chunks   []Chunk
 }
+
+// ReapStats counts what one pass of the job reaper repaired.
+type ReapStats struct {
+	Requeued, Lost, Expired, DependencyFailed, Released, MaterialsFixed int
+}
+
+// Any reports whether the pass changed anything.
+func (s ReapStats) Any() bool { return s != ReapStats{} }

@@ -19,6 +19,7 @@ import (
 type Deps struct {
 	Store   ObjectStore
 	Ingest  IngestStore
+	Reaper  Reaper
 	Process Processor
 	Metrics *Metrics
 	Log     *slog.Logger
@@ -43,6 +44,10 @@ type Options struct {
 	Window      Window
 	Chunking    ingest.ChunkConfig
 	TmpDir      string
+	// ReaperInterval is the period of job_reaper (JOB_REAPER_INTERVAL);
+	// MaxWait how long a job may wait for dependencies (JOB_MAX_WAIT).
+	ReaperInterval time.Duration
+	MaxWait        time.Duration
 }
 
 func (o *Options) defaults() {
@@ -60,6 +65,12 @@ func (o *Options) defaults() {
 	}
 	if o.RescueGrace <= 0 {
 		o.RescueGrace = 15 * time.Minute
+	}
+	if o.ReaperInterval <= 0 {
+		o.ReaperInterval = time.Minute
+	}
+	if o.MaxWait <= 0 {
+		o.MaxWait = 72 * time.Hour
 	}
 	if o.Chunking == (ingest.ChunkConfig{}) {
 		o.Chunking = ingest.DefaultChunkConfig()
@@ -95,10 +106,21 @@ func NewRunner(db *sql.DB, pool *pgxpool.Pool, deps Deps, opts Options) (*Runner
 		}
 		queues[QueueIngest] = river.QueueConfig{MaxWorkers: opts.IngestMax}
 	}
+	var periodic []*river.PeriodicJob
+	if deps.Reaper != nil {
+		if err := river.AddWorkerSafely(workers, &ReaperWorker{Store: deps.Reaper, MaxWait: opts.MaxWait, Log: base(deps.Log)}); err != nil {
+			return nil, fmt.Errorf("register reaper: %w", err)
+		}
+		// Periodic jobs are inserted by River's elected leader only.
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(opts.ReaperInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return ReaperArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}))
+	}
 	c, err := river.NewClient(riverdatabasesql.NewWithPgxListener(db, pool), &river.Config{
-		Queues:      queues,
-		Workers:     workers,
-		RetryPolicy: bo,
+		Queues:       queues,
+		Workers:      workers,
+		PeriodicJobs: periodic,
+		RetryPolicy:  bo,
 		// A job still running after its timeout plus the grace belongs to
 		// a dead worker: River makes it retryable again (jobs.md §14).
 		RescueStuckJobsAfter: opts.IngestTimeout + opts.RescueGrace,

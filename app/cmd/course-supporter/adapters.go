@@ -52,8 +52,9 @@ func newRegistry(db *postgres.DB) *prometheus.Registry {
 }
 
 // startMetrics serves /livez and /metrics on the internal listener, which
-// is never proxied publicly.
-func startMetrics(ctx context.Context, addr string, reg *prometheus.Registry, log *slog.Logger) (*http.Server, string, error) {
+// is never proxied publicly. /livez answers 503 while live reports false
+// (a worker whose heartbeat writes fail).
+func startMetrics(ctx context.Context, addr string, reg *prometheus.Registry, live func() bool, log *slog.Logger) (*http.Server, string, error) {
 	if addr == "" {
 		return nil, "", nil
 	}
@@ -64,6 +65,11 @@ func startMetrics(ctx context.Context, addr string, reg *prometheus.Registry, lo
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
+		if !live() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"status":"stale heartbeat"}`))
+			return
+		}
 		_, _ = w.Write([]byte(`{"status":"ok"}`))
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))

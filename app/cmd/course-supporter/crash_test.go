@@ -50,11 +50,11 @@ func TestWorkerKilledMidJobIsRetried(t *testing.T) {
 		"S3_ACCESS_KEY": access, "S3_SECRET_KEY": secret,
 		"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake.URL + "/v1",
 		"WORKER_JOB_TIMEOUT": "20s", "WORKER_RESCUE_GRACE": "1s", "WORKER_RETRY_BASE_DELAY": "1s",
-		"WORKER_TMP_DIR": t.TempDir(), "WORKER_SHUTDOWN_TIMEOUT": "2s",
+		"WORKER_TMP_DIR": t.TempDir(), "WORKER_SHUTDOWN_TIMEOUT": "2s", "WORKER_IN_PROCESS": "false",
 	} {
 		vars[k] = v
 	}
-	a := mustServe(t, vars) // the API alone: WORKER_IN_PROCESS is false
+	a := mustServe(t, vars) // the API alone
 	key := mustAPIKey(t, vars)
 
 	api := func(method, path, ct string, body []byte) map[string]any {

@@ -41,6 +41,10 @@ func testEnv(dsn string, s3 *s3test.Server) map[string]string {
 		"S3_ENDPOINT": s3.URL, "S3_BUCKET": s3.Bucket,
 		"S3_ACCESS_KEY": s3test.AccessKey, "S3_SECRET_KEY": s3test.SecretKey,
 		"SHUTDOWN_TIMEOUT": "5s",
+		// One process is enough: the workers run in serve, with a quick
+		// heartbeat so /health sees them at once.
+		"WORKER_IN_PROCESS": "true", "WORKER_HEARTBEAT_INTERVAL": "1s", "WORKER_STALE_AFTER": "5s",
+		"WORKER_SHUTDOWN_TIMEOUT": "2s", "WORKER_TMP_DIR": os.TempDir() + "/cs-test-worker",
 	}
 }
 

@@ -48,6 +48,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, onListenin
 		Checks: []api.NamedCheck{
 			{Name: "db", Checker: d.db},
 			{Name: "s3", Checker: d.store},
+			{Name: "queue", Checker: d.db.QueueCheck(cfg.Worker.StaleAfter)},
 		},
 		Keys:      postgres.NewKeyStore(d.db),
 		Limiter:   postgres.NewRateLimiter(d.db),
@@ -57,17 +58,19 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, onListenin
 		Objects:   d.store,
 	}, apiOptions(cfg))
 
-	var runner *jobs.Runner
+	var runner *workerSet
+	live := func() bool { return true }
 	if cfg.Worker.InProcess {
 		if runner, err = startWorkers(ctx, cfg, d, reg, log); err != nil {
 			return err
 		}
+		live = runner.heartbeat.Live
 	}
 	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.HTTP.Addr, err)
 	}
-	metrics, metricsAddr, err := startMetrics(ctx, cfg.HTTP.MetricsAddr, reg, log)
+	metrics, metricsAddr, err := startMetrics(ctx, cfg.HTTP.MetricsAddr, reg, live, log)
 	if err != nil {
 		_ = ln.Close()
 		return err

@@ -29,10 +29,13 @@ func workerCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			metrics, _, err := startMetrics(ctx, cfg.HTTP.MetricsAddr, reg, log)
+			metrics, metricsAddr, err := startMetrics(ctx, cfg.HTTP.MetricsAddr, reg, runner.heartbeat.Live, log)
 			if err != nil {
 				_ = runner.Stop(context.WithoutCancel(ctx))
 				return err
+			}
+			if e.onListening != nil {
+				e.onListening("", metricsAddr)
 			}
 			<-ctx.Done()
 			log.Info("worker_stopping", "logger", "worker")

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -17,14 +20,34 @@ import (
 	"github.com/course-supporter/course-supporter/app/postgres"
 )
 
-// startWorkers wires the workers' dependencies and starts the queues.
-func startWorkers(ctx context.Context, cfg *config.Config, d *deps, reg prometheus.Registerer, log *slog.Logger) (*jobs.Runner, error) {
+// workerSet is the running queues and the heartbeat of this process.
+type workerSet struct {
+	runner    *jobs.Runner
+	heartbeat *jobs.Heartbeater
+	stopBeat  context.CancelFunc
+	beatDone  chan struct{}
+}
+
+// Stop stops the queues (soft, then hard), then the heartbeat, so the
+// heartbeat outlives the jobs it vouches for.
+func (w *workerSet) Stop(ctx context.Context) error {
+	err := w.runner.Stop(ctx)
+	w.stopBeat()
+	<-w.beatDone
+	return err
+}
+
+// startWorkers wires the workers' dependencies, starts the queues and the
+// heartbeat.
+func startWorkers(ctx context.Context, cfg *config.Config, d *deps, reg prometheus.Registerer, log *slog.Logger) (*workerSet, error) {
 	if err := os.MkdirAll(cfg.Worker.TmpDir, 0o700); err != nil {
 		return nil, fmt.Errorf("worker temp dir: %w", err)
 	}
+	store := postgres.NewJobStore(d.db, d.enqueuer)
 	r, err := jobs.NewRunner(d.db.SQL, d.db.Pool, jobs.Deps{
 		Store:   d.store,
-		Ingest:  postgres.NewJobStore(d.db, d.enqueuer),
+		Ingest:  store,
+		Reaper:  store,
 		Process: newProcessor(cfg),
 		Metrics: jobs.NewMetrics(reg),
 		Log:     log,
@@ -38,7 +61,9 @@ func startWorkers(ctx context.Context, cfg *config.Config, d *deps, reg promethe
 		Chunking: ingest.ChunkConfig{
 			Target: cfg.Ingest.ChunkTarget, Max: cfg.Ingest.ChunkMax, Overlap: cfg.Ingest.ChunkOverlap,
 		},
-		TmpDir: cfg.Worker.TmpDir,
+		TmpDir:         cfg.Worker.TmpDir,
+		ReaperInterval: cfg.Worker.ReaperInterval,
+		MaxWait:        cfg.Worker.MaxWait,
 	})
 	if err != nil {
 		return nil, err
@@ -46,9 +71,31 @@ func startWorkers(ctx context.Context, cfg *config.Config, d *deps, reg promethe
 	if err := r.Start(ctx); err != nil {
 		return nil, err
 	}
+	hb := heartbeat(cfg, d, log)
+	reg.MustRegister(hb.Collector())
+	bctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	w := &workerSet{runner: r, heartbeat: hb, stopBeat: stop, beatDone: make(chan struct{})}
+	go func() { defer close(w.beatDone); hb.Run(bctx) }()
 	log.Info("worker_started", "logger", "worker", "ingest_max_jobs", cfg.Worker.IngestMaxJobs,
 		"heavy_window", cfg.Worker.HeavyWindow.String())
-	return r, nil
+	return w, nil
+}
+
+// heartbeat builds the heartbeat writer of this process.
+func heartbeat(cfg *config.Config, d *deps, log *slog.Logger) *jobs.Heartbeater {
+	host, _ := os.Hostname()
+	suffix := make([]byte, 4)
+	_, _ = rand.Read(suffix)
+	row := postgres.Heartbeat{
+		WorkerID: fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(suffix)),
+		Hostname: host, PID: os.Getpid(), Version: version, StartedAt: time.Now(),
+		Queues: []string{jobs.QueueIngest, jobs.QueueMaintenance},
+	}
+	return &jobs.Heartbeater{
+		Beat:     func(ctx context.Context) error { return d.db.Beat(ctx, row) },
+		Interval: cfg.Worker.HeartbeatInterval,
+		Log:      log,
+	}
 }
 
 // window is the heavy-work window of the configuration.

@@ -1,0 +1,69 @@
+package jobs
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Heartbeater writes this worker process's heartbeat row every Interval,
+// so /health can tell whether any worker is alive, and remembers when the
+// last write succeeded, so the process can report itself unhealthy when
+// it cannot reach the database.
+type Heartbeater struct {
+	Beat     func(ctx context.Context) error
+	Interval time.Duration
+	Log      *slog.Logger
+	last     atomic.Int64 // unix nanoseconds of the last successful write
+	started  time.Time
+}
+
+// Run writes heartbeats until ctx ends, the first one at once.
+func (h *Heartbeater) Run(ctx context.Context) {
+	h.started = time.Now()
+	t := time.NewTicker(h.Interval)
+	defer t.Stop()
+	for {
+		bctx, cancel := context.WithTimeout(ctx, h.Interval)
+		if err := h.Beat(bctx); err != nil {
+			if ctx.Err() == nil {
+				h.Log.Warn("worker_heartbeat_failed", "logger", "worker", "error", err)
+			}
+		} else {
+			h.last.Store(time.Now().UnixNano())
+		}
+		cancel()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Age is the time since the last successful heartbeat (since start when
+// none succeeded yet).
+func (h *Heartbeater) Age() time.Duration {
+	if n := h.last.Load(); n != 0 {
+		return time.Since(time.Unix(0, n))
+	}
+	if h.started.IsZero() {
+		return 0
+	}
+	return time.Since(h.started)
+}
+
+// Live reports whether the last heartbeat is at most two intervals old
+// (the worker's /livez).
+func (h *Heartbeater) Live() bool { return h.Age() <= 2*h.Interval }
+
+// Collector exports cs_worker_heartbeat_age_seconds.
+func (h *Heartbeater) Collector() prometheus.Collector {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "cs_worker_heartbeat_age_seconds",
+		Help: "Seconds since this worker process last wrote its heartbeat.",
+	}, func() float64 { return h.Age().Seconds() })
+}
