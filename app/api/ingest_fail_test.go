@@ -168,3 +168,29 @@ func TestHeavyWindowSnoozeKeepsAttempts(t *testing.T) {
 		t.Fatalf("material %v", m)
 	}
 }
+
+// Ensure the per-kind timeout ends an attempt that hangs (here a source
+// that never answers) and the job fails with the timeout after its
+// attempts.
+func TestIngestTimeout(t *testing.T) {
+	t.Parallel()
+	hang := make(chan struct{})
+	page := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-hang:
+		}
+	}))
+	t.Cleanup(page.Close)
+	t.Cleanup(func() { close(hang) })
+	s := mustStack(t)
+	fo := fetch.Options{AllowPrivate: true, AllowedPorts: []int{serverPort(t, page)}, Timeout: time.Minute}
+	s.startWorkersWith(&ingest.Processor{Web: fetch.New(fo), TmpDir: t.TempDir()}, jobs.Options{IngestTimeout: time.Second})
+	_, key := s.tenantWithKey("acme")
+	node := s.mustCreate(key, "", "Course")
+	id := s.upload(key, node, field("source_type", "web"), field("source_url", page.URL+"/slow")).json(t)["id"].(string)
+	m := s.settled(key, id)
+	if m["state"] != "error" || m["error_message"] != "Job timed out after 1s (after 3 attempts)" {
+		t.Fatalf("material %v", m)
+	}
+}

@@ -65,7 +65,7 @@ func (s *stack) settled(key, id string) map[string]any {
 func (s *stack) chunkRows(id string) []string {
 	s.t.Helper()
 	rows, err := s.db.Pool.Query(s.t.Context(), `SELECT chunk_type || '|' || metadata::text || '|' || text
-		FROM material_chunks WHERE materialentry_id = $1 AND embedding IS NULL ORDER BY chunk_index`, id)
+		FROM material_chunks WHERE materialentry_id = $1 ORDER BY chunk_index`, id)
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -55,6 +55,16 @@ func TestProblems(t *testing.T) {
 		"cors star with cred": {set: map[string]string{"CORS_ALLOWED_ORIGINS": `["*"]`, "CORS_ALLOW_CREDENTIALS": "true"}, want: "CORS_ALLOW_CREDENTIALS: cannot be true"},
 		"bad proxy cidr":      {set: map[string]string{"TRUSTED_PROXIES": "10.0.0.1"}, want: "TRUSTED_PROXIES:"},
 		"bad addr":            {set: map[string]string{"HTTP_ADDR": "8000"}, want: "HTTP_ADDR: must be host:port"},
+		"ssrf off in prod": {set: map[string]string{"ENVIRONMENT": "production", "FETCH_ALLOW_PRIVATE_NETWORKS": "true"},
+			want: "FETCH_ALLOW_PRIVATE_NETWORKS: must be false in production"},
+		"empty window": {set: map[string]string{"WORKER_HEAVY_WINDOW_ENABLED": "true", "WORKER_HEAVY_WINDOW_START": "03:00", "WORKER_HEAVY_WINDOW_END": "03:00"},
+			want: "WORKER_HEAVY_WINDOW_END: must differ"},
+		"bad window time": {set: map[string]string{"WORKER_HEAVY_WINDOW_START": "25:00"}, want: "WORKER_HEAVY_WINDOW_START: must be HH:MM"},
+		"bad window zone": {set: map[string]string{"WORKER_HEAVY_WINDOW_TZ": "Mars/Olympus"}, want: "WORKER_HEAVY_WINDOW_TZ: unknown time zone"},
+		"bad fetch port":  {set: map[string]string{"FETCH_ALLOWED_PORTS": "80,http"}, want: "FETCH_ALLOWED_PORTS:"},
+		"overlap too big": {set: map[string]string{"CHUNK_OVERLAP_TOKENS": "400"}, want: "CHUNK_OVERLAP_TOKENS: must be below"},
+		"stale before beat": {set: map[string]string{"WORKER_STALE_AFTER": "10s", "WORKER_HEARTBEAT_INTERVAL": "15s"},
+			want: "WORKER_STALE_AFTER: must exceed"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

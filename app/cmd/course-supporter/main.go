@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // heavy-window time zones resolve even in images without tzdata
 
 	"github.com/course-supporter/course-supporter/app/config"
 )
