@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"os/exec"
@@ -325,10 +326,12 @@ func TestHelpAndUsage(t *testing.T) {
 func TestMetricsEndpoint(t *testing.T) {
 	t.Parallel()
 	s3 := s3test.MustStart(t, "materials")
-	a := mustServe(t, testEnv(testdb.New(t), s3))
+	vars := testEnv(testdb.New(t), s3)
+	a := mustServe(t, vars)
 	if resp, err := http.Get(a.URL + "/nope"); err == nil {
 		resp.Body.Close()
 	}
+	ingestOne(t, a, mustAPIKey(t, vars))
 	resp, err := http.Get(a.Metrics + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -336,12 +339,53 @@ func TestMetricsEndpoint(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	for _, want := range []string{`cs_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
-		"cs_http_request_duration_seconds_bucket", "cs_db_pool_max_connections", "go_goroutines", "process_resident_memory_bytes"} {
+		"cs_http_request_duration_seconds_bucket", "cs_db_pool_max_connections", "go_goroutines", "process_resident_memory_bytes",
+		`cs_jobs_finished_total{status="complete",type="ingest"} 1`, `cs_job_duration_seconds_count{type="ingest"} 1`,
+		`cs_jobs{kind="ingest",state="completed"} 1`, "cs_worker_heartbeat_age_seconds"} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
 	if resp, err := http.Get(a.URL + "/metrics"); err != nil || resp.StatusCode != 404 {
 		t.Fatalf("/metrics must not be on the public listener: %v", resp.StatusCode)
+	}
+}
+
+// ingestOne uploads a Markdown file through the running app and waits
+// until the in-process worker has made it ready.
+func ingestOne(t *testing.T, a *app, key string) {
+	t.Helper()
+	do := func(req *http.Request) map[string]any {
+		req.Header.Set("X-API-Key", key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		return m
+	}
+	req, _ := http.NewRequest(http.MethodPost, a.URL+"/api/v1/nodes", strings.NewReader(`{"title":"Course"}`))
+	req.Header.Set("Content-Type", "application/json")
+	node := do(req)["id"].(string)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("source_type", "text")
+	fw, _ := mw.CreateFormFile("file", "notes.md")
+	_, _ = fw.Write([]byte("# Notes\n\nSome text."))
+	_ = mw.Close()
+	req, _ = http.NewRequest(http.MethodPost, a.URL+"/api/v1/nodes/"+node+"/materials", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	id, _ := do(req)["id"].(string)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		req, _ = http.NewRequest(http.MethodGet, a.URL+"/api/v1/materials/"+id, nil)
+		m := do(req)
+		if m["state"] == "ready" {
+			return
+		}
+		if m["state"] != "pending" || time.Now().After(deadline) {
+			t.Fatalf("material %v", m)
+		}
 	}
 }
