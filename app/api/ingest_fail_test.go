@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,10 +21,7 @@ func TestIngestMalformedFiles(t *testing.T) {
 	s, _ := ingestStackWith(t, fetch.Options{}) // production SSRF rules
 	_, key := s.tenantWithKey("acme")
 	node := s.mustCreate(key, "", "Course")
-	clip, err := os.ReadFile(testfiles.Clip(t, 3, true))
-	if err != nil {
-		t.Fatal(err)
-	}
+	clip := clipBytes(t)
 	cases := []struct {
 		name  string
 		parts []formPart

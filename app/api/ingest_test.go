@@ -81,6 +81,16 @@ func (s *stack) chunkRows(id string) []string {
 	return out
 }
 
+// clipBytes is a 3-second MP4 with sound, made with ffmpeg.
+func clipBytes(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile(testfiles.Clip(t, 3, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func serverPort(t *testing.T, srv *httptest.Server) int {
 	t.Helper()
 	_, p, _ := net.SplitHostPort(srv.Listener.Addr().String())
@@ -110,10 +120,7 @@ func TestIngestEveryKind(t *testing.T) {
 	s, tr := ingestStack(t, serverPort(t, page))
 	_, key := s.tenantWithKey("acme")
 	node := s.mustCreate(key, "", "Course")
-	clip, err := os.ReadFile(testfiles.Clip(t, 3, true))
-	if err != nil {
-		t.Fatal(err)
-	}
+	clip := clipBytes(t)
 	cases := []struct {
 		name  string
 		parts []formPart

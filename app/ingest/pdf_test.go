@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/course-supporter/course-supporter/app/internal/testfiles"
 )
 
 func writeTemp(t *testing.T, name string, data []byte) string {
@@ -20,9 +22,9 @@ func writeTemp(t *testing.T, name string, data []byte) string {
 }
 
 func TestPDFPages(t *testing.T) {
-	requireTool(t, "pdfinfo", "poppler-utils")
-	requireTool(t, "pdftotext", "poppler-utils")
-	file := writeTemp(t, "deck.pdf", buildPDF("Introduction to Go", "", "Goroutines and channels"))
+	testfiles.Tool(t, "pdfinfo", "poppler-utils")
+	testfiles.Tool(t, "pdftotext", "poppler-utils")
+	file := writeTemp(t, "deck.pdf", testfiles.PDF("Introduction to Go", "", "Goroutines and channels"))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	doc, err := PDFTools{}.ExtractPDF(ctx, file, "s3://b/deck.pdf", "deck.pdf")
@@ -47,12 +49,12 @@ func TestPDFPages(t *testing.T) {
 }
 
 func TestPDFCorruptAndEmpty(t *testing.T) {
-	requireTool(t, "pdfinfo", "poppler-utils")
-	requireTool(t, "pdftotext", "poppler-utils")
+	testfiles.Tool(t, "pdfinfo", "poppler-utils")
+	testfiles.Tool(t, "pdftotext", "poppler-utils")
 	ctx := context.Background()
 	for name, data := range map[string][]byte{
 		"garbage":   []byte("%PDF-1.4\nthis is not really a pdf\n%%EOF"),
-		"truncated": buildPDF("hello")[:120],
+		"truncated": testfiles.PDF("hello")[:120],
 		"empty":     nil,
 	} {
 		_, err := PDFTools{}.ExtractPDF(ctx, writeTemp(t, name+".pdf", data), "", "")
@@ -60,14 +62,14 @@ func TestPDFCorruptAndEmpty(t *testing.T) {
 			t.Errorf("%s: err = %v, want permanent", name, err)
 		}
 	}
-	_, err := PDFTools{}.ExtractPDF(ctx, writeTemp(t, "blank.pdf", buildPDF("", "")), "", "")
+	_, err := PDFTools{}.ExtractPDF(ctx, writeTemp(t, "blank.pdf", testfiles.PDF("", "")), "", "")
 	if !IsPermanent(err) || err.Error() != MsgNoText {
 		t.Errorf("text-less PDF: err = %v, want %q", err, MsgNoText)
 	}
 }
 
 func TestToolTimeoutAndMissing(t *testing.T) {
-	sleep := requireTool(t, "sleep", "coreutils")
+	sleep := testfiles.Tool(t, "sleep", "coreutils")
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()

@@ -14,29 +14,16 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/course-supporter/course-supporter/app/internal/testfiles"
 )
 
-// makeClip generates a media file with ffmpeg (lavfi sources).
-func makeClip(t *testing.T, ffmpeg string, withAudio bool) string {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), "clip.mp4")
-	args := []string{"-nostdin", "-loglevel", "error", "-y"}
-	if withAudio {
-		args = append(args, "-f", "lavfi", "-i", "sine=frequency=440:duration=3")
-	}
-	args = append(args, "-f", "lavfi", "-i", "color=c=black:s=64x64:d=3", "-shortest", out)
-	if b, err := exec.Command(ffmpeg, args...).CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg clip: %v: %s", err, b)
-	}
-	return out
-}
-
 func TestExtractAudio(t *testing.T) {
-	ffmpeg := requireTool(t, "ffmpeg", "ffmpeg")
-	ffprobe := requireTool(t, "ffprobe", "ffmpeg")
+	ffmpeg := testfiles.Tool(t, "ffmpeg", "ffmpeg")
+	ffprobe := testfiles.Tool(t, "ffprobe", "ffmpeg")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	clip := makeClip(t, ffmpeg, true)
+	clip := testfiles.Clip(t, 3, true)
 	info, err := ProbeMedia(ctx, ffprobe, clip)
 	if err != nil || !info.HasAudio || math.Abs(info.DurationSec-3) > 0.5 {
 		t.Fatalf("probe = %+v, %v", info, err)
@@ -81,9 +68,9 @@ func TestExtractAudio(t *testing.T) {
 }
 
 func TestNoAudioTrack(t *testing.T) {
-	ffmpeg := requireTool(t, "ffmpeg", "ffmpeg")
-	ffprobe := requireTool(t, "ffprobe", "ffmpeg")
-	clip := makeClip(t, ffmpeg, false)
+	ffmpeg := testfiles.Tool(t, "ffmpeg", "ffmpeg")
+	ffprobe := testfiles.Tool(t, "ffprobe", "ffmpeg")
+	clip := testfiles.Clip(t, 3, false)
 	ctx := context.Background()
 	if _, err := ProbeMedia(ctx, ffprobe, clip); !IsPermanent(err) || err.Error() != MsgNoAudio {
 		t.Errorf("probe: %v", err)
@@ -185,13 +172,13 @@ func TestTranscribeAll(t *testing.T) {
 }
 
 func TestVideoEndToEnd(t *testing.T) {
-	ffmpeg := requireTool(t, "ffmpeg", "ffmpeg")
+	ffmpeg := testfiles.Tool(t, "ffmpeg", "ffmpeg")
 	var inFlight, maxInFlight atomic.Int32
 	srv := fakeTranscriber(t, &inFlight, &maxInFlight)
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	segs, err := ExtractAudio(ctx, ffmpeg, makeClip(t, ffmpeg, true), t.TempDir(), 2)
+	segs, err := ExtractAudio(ctx, ffmpeg, testfiles.Clip(t, 3, true), t.TempDir(), 2)
 	if err != nil || len(segs) < 2 {
 		t.Fatalf("segments %+v, %v", segs, err)
 	}
