@@ -43,6 +43,11 @@ func startWorkers(ctx context.Context, cfg *config.Config, d *deps, reg promethe
 	if err := os.MkdirAll(cfg.Worker.TmpDir, 0o700); err != nil {
 		return nil, fmt.Errorf("worker temp dir: %w", err)
 	}
+	if n, err := jobs.SweepTemp(cfg.Worker.TmpDir, cfg.Worker.JobTimeout+cfg.Worker.RescueGrace); err != nil {
+		log.Warn("worker_tmp_sweep_failed", "logger", "worker", "error", err)
+	} else if n > 0 {
+		log.Info("worker_tmp_swept", "logger", "worker", "removed", n)
+	}
 	store := postgres.NewJobStore(d.db, d.enqueuer)
 	r, err := jobs.NewRunner(d.db.SQL, d.db.Pool, jobs.Deps{
 		Store:   d.store,
