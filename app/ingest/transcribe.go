@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -66,7 +67,13 @@ func (t *Transcriber) Transcribe(ctx context.Context, audioFile string) ([]Trans
 	if err != nil {
 		return nil, fmt.Errorf("transcription response: %w", err)
 	}
-	if resp.StatusCode/100 != 2 {
+	switch {
+	case rejected(resp.StatusCode):
+		// The provider refuses this request as such (bad key, model or
+		// audio): retrying cannot help. The body stays in the log only.
+		return nil, errors.Join(Permanent(fmt.Sprintf("Transcription was rejected by the provider (HTTP %d)", resp.StatusCode)),
+			fmt.Errorf("transcription: HTTP %d: %.300s", resp.StatusCode, raw))
+	case resp.StatusCode/100 != 2:
 		return nil, fmt.Errorf("transcription: HTTP %d: %.300s", resp.StatusCode, raw)
 	}
 	var out struct {
@@ -77,6 +84,16 @@ func (t *Transcriber) Transcribe(ctx context.Context, audioFile string) ([]Trans
 		return nil, fmt.Errorf("transcription response: %w", err)
 	}
 	return out.Segments, nil
+}
+
+// rejected reports the HTTP statuses retrying cannot fix (jobs.md §12).
+func rejected(status int) bool {
+	switch status {
+	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound,
+		http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity:
+		return true
+	}
+	return false
 }
 
 // form builds the multipart body in memory (segments are a few MB).

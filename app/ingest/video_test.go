@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -166,8 +167,9 @@ func TestTranscribeAll(t *testing.T) {
 	}
 	bad := *tr
 	bad.APIKey = "wrong"
-	if _, err := bad.TranscribeAll(context.Background(), audio[:1]); err == nil || IsPermanent(err) {
-		t.Errorf("401 must be a retryable error, got %v", err)
+	// A rejected key cannot get better by retrying (jobs.md §12: 401 is permanent).
+	if _, err := bad.TranscribeAll(context.Background(), audio[:1]); !IsPermanent(err) {
+		t.Errorf("401 must be a permanent error, got %v", err)
 	}
 }
 
@@ -190,5 +192,33 @@ func TestVideoEndToEnd(t *testing.T) {
 	last := chunks[len(chunks)-1]
 	if *last.Metadata.StartSec < segs[len(segs)-1].StartSec {
 		t.Errorf("last chunk %v not offset by its segment start %v", *last.Metadata.StartSec, segs[len(segs)-1].StartSec)
+	}
+}
+
+// Ensure a provider that rejects the request (bad key) fails permanently
+// with a message that carries no response body, while a 5xx stays
+// retryable.
+func TestTranscribeRejectedIsPermanent(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "Bearer busy" {
+			http.Error(w, "overloaded", http.StatusServiceUnavailable)
+			return
+		}
+		http.Error(w, `{"error":{"message":"Incorrect API key provided: sk-wr***"}}`, http.StatusUnauthorized)
+	}))
+	t.Cleanup(srv.Close)
+	audio := filepath.Join(t.TempDir(), "a.mp3")
+	if err := os.WriteFile(audio, []byte("ID3"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tr := &Transcriber{BaseURL: srv.URL + "/v1", APIKey: "sk-wrong", Model: "whisper-1"}
+	_, err := tr.Transcribe(context.Background(), audio)
+	var perm *PermanentError
+	if !errors.As(err, &perm) || perm.Msg != "Transcription was rejected by the provider (HTTP 401)" {
+		t.Fatalf("401: %v", err)
+	}
+	tr.APIKey = "busy"
+	if _, err := tr.Transcribe(context.Background(), audio); err == nil || IsPermanent(err) {
+		t.Fatalf("503 must stay retryable: %v", err)
 	}
 }
