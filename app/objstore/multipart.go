@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -56,55 +58,79 @@ func (u *upload) multipart(src *source, first *[]byte) error {
 	return nil
 }
 
-// sendParts is the two-buffer pipeline: while one full buffer is being
-// sent by a goroutine, the other is filled from src; then they swap. At
-// most one part is in flight and no other part memory is ever allocated.
+// sendParts is the two-buffer pipeline: a full buffer is sent by a
+// goroutine as soon as it is full, and the reader fills the other one;
+// it waits only when both buffers are on their way (so up to two parts are
+// in flight and the server works on both). No other part memory is ever
+// allocated.
 func (u *upload) sendParts(src *source, id *string, first *[]byte) ([]types.CompletedPart, error) {
-	other := u.s.getPart()
-	defer u.s.putPart(other)
-	cur, n := first, len(*first)
+	second := u.s.getPart()
+	defer u.s.putPart(second)
+	free := make(chan *[]byte, 2) // buffers whose part was sent (or failed)
+	free <- second
+	var mu sync.Mutex
 	var parts []types.CompletedPart
-	for num := int32(1); ; num++ {
-		if num >= maxParts {
-			return nil, fmt.Errorf("upload %s: more than %d parts", u.key, maxParts)
-		}
-		done := make(chan partResult, 1)
-		go func(data []byte) {
+	var partErr error
+	var inflight sync.WaitGroup
+	send := func(b *[]byte, num int32, data []byte) {
+		inflight.Add(1)
+		go func() {
+			defer inflight.Done()
 			p, err := u.sendPart(id, num, data)
-			if err != nil {
+			mu.Lock()
+			if err != nil && partErr == nil {
+				partErr = err
 				u.stop(errPartFailed) // the reading stops at its next Read
 			}
-			done <- partResult{part: p, err: err}
-		}((*cur)[:n])
-		m, eof, rerr := src.fill(*other)
-		ownErr := rerr != nil && !errors.Is(rerr, errPartFailed)
-		if ownErr {
-			u.stop(rerr) // the part in flight is moot: cancel it
+			if err == nil {
+				parts = append(parts, p)
+			}
+			mu.Unlock()
+			free <- b // the buffer is free again only now (never blocks: cap 2)
+		}()
+	}
+	// wait returns once no part is in flight: buffers are never returned
+	// to the pool while the SDK may still read them.
+	wait := func() error {
+		inflight.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		return partErr
+	}
+	cur, n := first, len(*first)
+	for num := int32(1); ; num++ {
+		if num >= maxParts {
+			u.stop(errPartFailed)
+			_ = wait()
+			return nil, fmt.Errorf("upload %s: more than %d parts", u.key, maxParts)
 		}
-		res := <-done // the buffer is free again only now
+		send(cur, num, (*cur)[:n])
+		cur = <-free // at once while the other buffer is free; else when a part is done
+		m, eof, rerr := src.fill(*cur)
 		switch {
-		case ownErr:
+		case rerr != nil && !errors.Is(rerr, errPartFailed):
+			u.stop(rerr) // the parts in flight are moot: cancel them
+			_ = wait()
 			return nil, rerr
-		case res.err != nil:
-			return nil, res.err
-		case rerr != nil:
-			return nil, rerr
-		}
-		parts = append(parts, res.part)
-		cur, other = other, cur
-		n = m
-		if !eof {
-			continue
-		}
-		if n > 0 { // the remainder is the last part; nothing left to overlap with
-			p, err := u.sendPart(id, num+1, (*cur)[:n])
-			if err != nil {
+		case rerr != nil: // a part failed: its own error is the one to return
+			if err := wait(); err != nil {
 				return nil, err
 			}
-			parts = append(parts, p)
+			return nil, rerr
+		case !eof:
+			n = m
+			continue
 		}
-		return parts, nil
+		if m > 0 { // the remainder is the last part
+			send(cur, num+1, (*cur)[:m])
+		}
+		if err := wait(); err != nil {
+			return nil, err
+		}
+		break
 	}
+	slices.SortFunc(parts, func(a, b types.CompletedPart) int { return int(*a.PartNumber - *b.PartNumber) })
+	return parts, nil
 }
 
 // sendPart uploads one part from memory, retrying it partAttempts times.

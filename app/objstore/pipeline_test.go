@@ -93,7 +93,8 @@ func TestUploadMemoryIsConstant(t *testing.T) {
 // Reading the client and sending storage overlap, with two buffers and no
 // more: part 1 is held at the server until the reader is into part 2
 // (without overlap this would time out); meanwhile the reader cannot get
-// further than the second buffer; and never is more than one part in flight.
+// further than the second buffer; and two parts are in flight at most (the
+// second is sent as soon as its buffer is full), never more.
 func TestUploadPipelinesTwoBuffers(t *testing.T) {
 	t.Parallel()
 	const part = 5 * mib
@@ -107,10 +108,17 @@ func TestUploadPipelinesTwoBuffers(t *testing.T) {
 		return n, err
 	})
 	overlapped, bounded := false, true
+	checked := make(chan struct{})
 	f := &sinkS3{partStarted: func(p string) {
-		if p != "1" {
+		switch p {
+		case "2": // held too: with both buffers in flight the reader must stop
+			<-checked
+			return
+		case "1":
+		default:
 			return
 		}
+		defer close(checked)
 		select {
 		case <-intoPart2:
 			overlapped = true
@@ -124,7 +132,7 @@ func TestUploadPipelinesTwoBuffers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !overlapped || !bounded || f.maxInflight.Load() != 1 || f.parts.Load() != 5 || res.Size != 4*part+123 {
+	if !overlapped || !bounded || f.maxInflight.Load() != 2 || f.parts.Load() != 5 || res.Size != 4*part+123 {
 		t.Fatalf("overlapped %v, bounded %v, max in flight %d, parts %d, size %d",
 			overlapped, bounded, f.maxInflight.Load(), f.parts.Load(), res.Size)
 	}
