@@ -24,11 +24,6 @@ const (
 	maxParts = 10000
 )
 
-type partResult struct {
-	part types.CompletedPart
-	err  error
-}
-
 // multipart sends first (a full buffer) as part 1 and the rest of src as
 // further parts, then completes the upload. On any failure the multipart
 // upload is aborted (and the object deleted, should the failure have hit
