@@ -56,6 +56,11 @@ type Resolver interface {
 type Options struct {
 	// Timeout bounds the whole fetch: connect, redirects and body (30 s).
 	Timeout time.Duration
+	// StallTimeout bounds the connect, the wait for response headers and
+	// every pause between body bytes (default: Timeout). A large download
+	// gets a long Timeout and a short StallTimeout, so a server that goes
+	// quiet cannot hold a worker for the whole Timeout.
+	StallTimeout time.Duration
 	// MaxBytes caps the body after decompression (10 MiB); a larger body is
 	// an error, never silently truncated.
 	MaxBytes int64
@@ -115,6 +120,9 @@ func New(o Options) *Fetcher {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
+	if o.StallTimeout <= 0 || o.StallTimeout > o.Timeout {
+		o.StallTimeout = o.Timeout
+	}
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = DefaultMaxBytes
 	}
@@ -145,7 +153,7 @@ func New(o Options) *Fetcher {
 		TLSClientConfig:        tlsConf,
 		ForceAttemptHTTP2:      true,
 		TLSHandshakeTimeout:    10 * time.Second,
-		ResponseHeaderTimeout:  o.Timeout,
+		ResponseHeaderTimeout:  o.StallTimeout,
 		IdleConnTimeout:        30 * time.Second,
 		MaxIdleConns:           16,
 		MaxResponseHeaderBytes: 1 << 20,
@@ -194,7 +202,7 @@ func (f *Fetcher) Download(ctx context.Context, rawURL string, accept func(conte
 
 	resp, err := f.client.Do(req)
 	if err != nil {
-		return nil, domainOr(err, "fetch %s", u.Host)
+		return nil, domainOr(withoutURL(err), "fetch %s", u.Host)
 	}
 	defer func() { _ = resp.Body.Close() }()
 
@@ -221,7 +229,9 @@ func (f *Fetcher) Download(ctx context.Context, rawURL string, accept func(conte
 		return nil, course.Errorf(course.EINVALID, msgTooLarge)
 	}
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(resp.Body, f.o.MaxBytes+1))
+	body := &stallReader{r: resp.Body, stall: f.o.StallTimeout, timer: time.AfterFunc(f.o.StallTimeout, cancel)}
+	defer body.timer.Stop()
+	n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(body, f.o.MaxBytes+1))
 	if err != nil {
 		return nil, domainOr(err, "read body from %s", resp.Request.URL.Host)
 	}
@@ -234,6 +244,33 @@ func (f *Fetcher) Download(ctx context.Context, rawURL string, accept func(conte
 		Size:        n,
 		SHA256:      hex.EncodeToString(h.Sum(nil)),
 	}, nil
+}
+
+// stallReader cancels the request (through timer) when no byte arrives
+// for stall.
+type stallReader struct {
+	r     io.Reader
+	stall time.Duration
+	timer *time.Timer
+}
+
+func (s *stallReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if n > 0 {
+		s.timer.Reset(s.stall)
+	}
+	return n, err
+}
+
+// withoutURL drops the request URL that *url.Error prints: a user's URL
+// may carry credentials in its query (a presigned link), and the error
+// ends up in logs.
+func withoutURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
 }
 
 // retryable reports whether an HTTP status may go away by itself.
@@ -372,7 +409,7 @@ func (f *Fetcher) dialContext(ctx context.Context, network, address string) (net
 			return nil, course.Errorf(course.EINVALID, msgForbiddenAddr)
 		}
 	}
-	d := &net.Dialer{Timeout: f.o.Timeout, Control: f.control}
+	d := &net.Dialer{Timeout: f.o.StallTimeout, Control: f.control}
 	var firstErr error
 	for _, a := range addrs {
 		ap := netip.AddrPortFrom(a.WithZone(""), uint16(port))

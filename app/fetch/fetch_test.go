@@ -578,3 +578,54 @@ func TestResolverFailureIsNotDomainError(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// Ensure a long download with a short stall timeout goes on while bytes
+// keep coming, and is cut off soon after they stop.
+func TestStallTimeout(t *testing.T) {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	_, port, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "video/mp4")
+		for i := 0; i < 6; i++ { // 600 ms of steady bytes: longer than the stall timeout
+			_, _ = w.Write([]byte("0123456789"))
+			w.(http.Flusher).Flush()
+			time.Sleep(100 * time.Millisecond)
+		}
+		if r.URL.Path == "/stalls" {
+			select {
+			case <-r.Context().Done():
+			case <-release:
+			}
+		}
+	})
+	f := fetch.New(fetch.Options{AllowPrivate: true, AllowedPorts: []int{port}, Timeout: time.Minute, StallTimeout: 300 * time.Millisecond})
+	var buf bytes.Buffer
+	res, err := f.Download(context.Background(), fmt.Sprintf("http://127.0.0.1:%d/steady", port), nil, &buf)
+	if err != nil || res.Size != 60 || buf.Len() != 60 {
+		t.Fatalf("steady: %v %+v", err, res)
+	}
+	start := time.Now()
+	_, err = f.Download(context.Background(), fmt.Sprintf("http://127.0.0.1:%d/stalls", port), nil, io.Discard)
+	if err == nil || course.ErrorCode(err) != course.EINTERNAL {
+		t.Fatalf("stalled body: want a retryable error, got %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("stalled body took %v", d)
+	}
+}
+
+// Ensure a failing fetch does not put the URL's query (a presigned
+// link's signature) into the error, which is logged.
+func TestErrorsOmitTheQuery(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	_ = ln.Close() // nothing listens: connection refused
+	f := fetch.New(fetch.Options{AllowPrivate: true, AllowedPorts: []int{port}})
+	_, err = f.Get(context.Background(), fmt.Sprintf("http://127.0.0.1:%d/f.mp4?X-Amz-Signature=s3cr3t", port), nil)
+	if err == nil || strings.Contains(err.Error(), "s3cr3t") {
+		t.Fatalf("error %v", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -59,6 +60,11 @@ func runTool(ctx context.Context, name string, args ...string) ([]byte, error) {
 		}
 		var exit *exec.ExitError
 		if !errors.As(err, &exit) { // not started (missing binary, ...)
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			// Killed from outside (the OOM killer, an operator): not the
+			// input's fault, so a plain, retryable error.
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		return nil, &ToolError{Tool: name, Err: err, Stderr: strings.TrimSpace(stderr.String())}

@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -143,9 +144,19 @@ func ProcessedHash(doc *SourceDocument) (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
-// finish makes chunk indexes dense and fails with MsgNoText when nothing
-// was extracted.
+// finish removes NUL characters (PostgreSQL text cannot store them; a
+// UTF-16 .txt is full of them), drops chunks left empty, makes chunk
+// indexes dense, and fails with emptyMsg when nothing was extracted.
 func finish(doc *SourceDocument, emptyMsg string) (*SourceDocument, error) {
+	doc.Title = strings.ReplaceAll(doc.Title, "\x00", "")
+	kept := doc.Chunks[:0]
+	for _, c := range doc.Chunks {
+		c.Text = strings.ReplaceAll(c.Text, "\x00", "")
+		if strings.TrimSpace(c.Text) != "" {
+			kept = append(kept, c)
+		}
+	}
+	doc.Chunks = kept
 	if len(doc.Chunks) == 0 {
 		return nil, Permanent(emptyMsg)
 	}

@@ -137,3 +137,18 @@ func TestCanonical(t *testing.T) {
 		t.Error("nil doc accepted")
 	}
 }
+
+// Ensure NUL characters, which PostgreSQL text cannot store, never reach
+// a document (a UTF-16 text file is full of them).
+func TestNULBytesAreRemoved(t *testing.T) {
+	doc, err := ExtractText("win.txt", []byte("H\x00e\x00l\x00l\x00o\x00\n\n\x00\x00\n\nworld\x00"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Chunks) != 2 || doc.Chunks[0].Text != "Hello" || doc.Chunks[1].Text != "world" || doc.Chunks[1].Index != 1 {
+		t.Fatalf("chunks %+v", doc.Chunks)
+	}
+	if _, err := ExtractText("nul.txt", []byte("\x00\x00"), ""); !IsPermanent(err) {
+		t.Fatalf("only NULs: %v", err)
+	}
+}

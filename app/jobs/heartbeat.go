@@ -18,28 +18,35 @@ type Heartbeater struct {
 	Interval time.Duration
 	Log      *slog.Logger
 	last     atomic.Int64 // unix nanoseconds of the last successful write
-	started  time.Time
+	started  atomic.Int64 // unix nanoseconds of Run's start
 }
 
-// Run writes heartbeats until ctx ends, the first one at once.
+// Once writes one heartbeat. Starting a process with it makes /health
+// see the worker as soon as the process serves.
+func (h *Heartbeater) Once(ctx context.Context) {
+	h.started.CompareAndSwap(0, time.Now().UnixNano())
+	bctx, cancel := context.WithTimeout(ctx, h.Interval)
+	defer cancel()
+	if err := h.Beat(bctx); err != nil {
+		if ctx.Err() == nil {
+			h.Log.Warn("worker_heartbeat_failed", "logger", "worker", "error", err)
+		}
+		return
+	}
+	h.last.Store(time.Now().UnixNano())
+}
+
+// Run writes a heartbeat every Interval until ctx ends.
 func (h *Heartbeater) Run(ctx context.Context) {
-	h.started = time.Now()
+	h.started.CompareAndSwap(0, time.Now().UnixNano())
 	t := time.NewTicker(h.Interval)
 	defer t.Stop()
 	for {
-		bctx, cancel := context.WithTimeout(ctx, h.Interval)
-		if err := h.Beat(bctx); err != nil {
-			if ctx.Err() == nil {
-				h.Log.Warn("worker_heartbeat_failed", "logger", "worker", "error", err)
-			}
-		} else {
-			h.last.Store(time.Now().UnixNano())
-		}
-		cancel()
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			h.Once(ctx)
 		}
 	}
 }
@@ -50,10 +57,10 @@ func (h *Heartbeater) Age() time.Duration {
 	if n := h.last.Load(); n != 0 {
 		return time.Since(time.Unix(0, n))
 	}
-	if h.started.IsZero() {
-		return 0
+	if n := h.started.Load(); n != 0 {
+		return time.Since(time.Unix(0, n))
 	}
-	return time.Since(h.started)
+	return 0
 }
 
 // Live reports whether the last heartbeat is at most two intervals old

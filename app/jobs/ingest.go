@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/course-supporter/course-supporter/app/course"
 	"github.com/course-supporter/course-supporter/app/ingest"
@@ -18,6 +20,16 @@ import (
 
 // KindIngest is the River kind of ingest jobs.
 const KindIngest = "ingest"
+
+// interruptedRetry is when an attempt cut short by a shutdown runs again.
+const interruptedRetry = 30 * time.Second
+
+// interrupted reports whether the attempt's context was cancelled by this
+// worker stopping, rather than by its timeout or by a remote cancellation
+// (the job's material was deleted).
+func interrupted(ctx context.Context) bool {
+	return errors.Is(ctx.Err(), context.Canceled) && !errors.Is(context.Cause(ctx), rivertype.ErrJobCancelledRemotely)
+}
 
 // waitForDependencies is how long a job with unfinished dependencies is
 // snoozed (defensive: such jobs are released only when all are done).
@@ -46,6 +58,8 @@ type IngestStore interface {
 	// in the same transaction.
 	CompleteIngest(ctx context.Context, id uuid.UUID, res *course.IngestResult, done func(*sql.Tx) error) error
 	RequeueJob(ctx context.Context, id uuid.UUID, msg string, next time.Time) error
+	// InterruptJob requeues an attempt a shutdown cut short, uncounted.
+	InterruptJob(ctx context.Context, id uuid.UUID, next time.Time) error
 	FailJob(ctx context.Context, id uuid.UUID, msg string) error
 	DeferJob(ctx context.Context, id uuid.UUID, at time.Time) error
 }
@@ -139,11 +153,21 @@ func (w *IngestWorker) Work(ctx context.Context, job *river.Job[IngestArgs]) err
 // the time of the next attempt.
 func (w *IngestWorker) failed(ctx context.Context, log *slog.Logger, job *river.Job[IngestArgs], err error) error {
 	id := job.Args.JobID
-	msg, permanent := classify(ctx, err, w.Limit)
 	// The attempt's context may be the reason for the failure (timeout,
 	// shutdown): recording it must not depend on it.
 	rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
+	if interrupted(ctx) {
+		// A deploy or restart stopped the worker: snoozing gives River's
+		// attempt back, InterruptJob the business one, so restarts never
+		// use up a job's attempts.
+		if ierr := w.Store.InterruptJob(rec, id, time.Now().Add(interruptedRetry)); ierr != nil {
+			log.Error("job_requeue_failed", "error", ierr)
+		}
+		log.Info("job_interrupted", "error", err)
+		return river.JobSnooze(interruptedRetry)
+	}
+	msg, permanent := classify(ctx, err, w.Limit)
 	if permanent || job.Attempt >= job.MaxAttempts {
 		if !permanent {
 			msg = fmt.Sprintf("%s (after %d attempts)", msg, job.Attempt)

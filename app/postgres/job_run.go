@@ -184,6 +184,17 @@ func (s *JobStore) RequeueJob(ctx context.Context, id uuid.UUID, msg string, nex
 	})
 }
 
+// InterruptJob returns an attempt cut short by a worker shutdown to the
+// queue without counting it: the job did nothing wrong.
+func (s *JobStore) InterruptJob(ctx context.Context, id uuid.UUID, next time.Time) error {
+	err := s.db.Gorm.WithContext(ctx).Exec(`UPDATE jobs SET status = 'queued', attempt = GREATEST(attempt - 1, 0),
+		estimated_at = ? WHERE id = ? AND status = 'active'`, next.UTC(), id).Error
+	if err != nil {
+		return fmt.Errorf("interrupt job: %w", err)
+	}
+	return nil
+}
+
 // FailJob records a final failure with propagation.
 func (s *JobStore) FailJob(ctx context.Context, id uuid.UUID, msg string) error {
 	return s.end(ctx, id, course.JobFailed, msg)

@@ -32,9 +32,14 @@ const lostAfter = 2 * time.Minute
 func (s *JobStore) Reap(ctx context.Context, maxWait time.Duration) (course.ReapStats, error) {
 	var st course.ReapStats
 	err := inTx(ctx, s.db, func(tx *gorm.DB) error {
-		res := tx.Exec(`UPDATE jobs j SET status = 'queued', estimated_at = r.scheduled_at
-			FROM river_job r
-			WHERE j.status = 'active' AND r.id = j.queue_job_id AND r.state IN ('available', 'scheduled', 'retryable')`)
+		// Both rows are locked, so a job a worker starts meanwhile is
+		// re-checked against River's current state, not the snapshot's
+		// (River's fetch skips locked rows).
+		res := tx.Exec(`UPDATE jobs j SET status = 'queued', estimated_at = c.scheduled_at
+			FROM (SELECT j.id, r.scheduled_at FROM jobs j JOIN river_job r ON r.id = j.queue_job_id
+				WHERE j.status = 'active' AND r.state IN ('available', 'scheduled', 'retryable')
+				FOR UPDATE OF j, r) c
+			WHERE j.id = c.id`)
 		if res.Error != nil {
 			return fmt.Errorf("requeue rescued jobs: %w", res.Error)
 		}

@@ -66,13 +66,20 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, onListenin
 		}
 		live = runner.heartbeat.Live
 	}
+	stopWorkers := func() {
+		if runner != nil {
+			_ = runner.Stop(context.WithoutCancel(ctx))
+		}
+	}
 	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.HTTP.Addr)
 	if err != nil {
+		stopWorkers()
 		return fmt.Errorf("listen %s: %w", cfg.HTTP.Addr, err)
 	}
 	metrics, metricsAddr, err := startMetrics(ctx, cfg.HTTP.MetricsAddr, reg, live, log)
 	if err != nil {
 		_ = ln.Close()
+		stopWorkers()
 		return err
 	}
 	errc := make(chan error, 1)

@@ -80,6 +80,7 @@ func startWorkers(ctx context.Context, cfg *config.Config, d *deps, reg promethe
 	reg.MustRegister(hb.Collector())
 	bctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	w := &workerSet{runner: r, heartbeat: hb, stopBeat: stop, beatDone: make(chan struct{})}
+	hb.Once(bctx)
 	go func() { defer close(w.beatDone); hb.Run(bctx) }()
 	log.Info("worker_started", "logger", "worker", "ingest_max_jobs", cfg.Worker.IngestMaxJobs,
 		"heavy_window", cfg.Worker.HeavyWindow.String())
@@ -123,7 +124,9 @@ func newProcessor(cfg *config.Config) *ingest.Processor {
 	}
 	media := fo
 	media.MaxBytes = cfg.Upload.MaxBytes
-	media.Timeout = cfg.Worker.JobTimeout // large files: bounded by the job, not the page timeout
+	// Large files: the whole download is bounded by the job, but a server
+	// that goes quiet for FETCH_TIMEOUT is given up on.
+	media.Timeout, media.StallTimeout = cfg.Worker.JobTimeout, in.FetchTimeout
 	p := &ingest.Processor{
 		SegmentSeconds: in.SegmentSeconds,
 		Web:            fetch.New(fo),
