@@ -53,6 +53,9 @@ type Ingest struct {
 	OpenAIAPIKey       string
 	OpenAIBaseURL      string
 	TranscriptionHTTP  time.Duration // one transcription request
+	// VideoDownloader is VIDEO_DOWNLOADER_CMD split into words; it gets
+	// the URL and the output path appended. Empty: platform URLs fail.
+	VideoDownloader []string
 }
 
 func (l *loader) loadWorker() Worker {
@@ -118,6 +121,9 @@ func (l *loader) loadIngest(environment string) Ingest {
 		TranscriptionHTTP:  l.duration("LLM_REQUEST_TIMEOUT", 120*time.Second),
 	}
 	in.OpenAIAPIKey, _ = l.raw("OPENAI_API_KEY")
+	if cmd, ok := l.raw("VIDEO_DOWNLOADER_CMD"); ok {
+		in.VideoDownloader = strings.Fields(cmd)
+	}
 	for _, p := range l.list("FETCH_ALLOWED_PORTS", []string{"80", "443"}) {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 65535 {

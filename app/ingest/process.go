@@ -49,6 +49,7 @@ type Processor struct {
 	Web            *fetch.Fetcher
 	Media          *fetch.Fetcher // direct media and document URLs (UPLOAD_MAX_BYTES)
 	VideoPlatforms []string       // hosts served only through a downloader command
+	Downloader     *Downloader    // VIDEO_DOWNLOADER_CMD; nil: platform URLs fail with MsgPlatformVideo
 	TmpDir         string         // scratch space for downloads and audio
 }
 
@@ -96,7 +97,7 @@ func (p *Processor) URL(ctx context.Context, src Source) (*SourceDocument, Raw, 
 		return nil, Raw{}, Permanent("source_url must be an absolute http(s) URL")
 	}
 	if src.Type == "video" && hostIn(u.Hostname(), p.VideoPlatforms) {
-		return nil, Raw{}, Permanent(MsgPlatformVideo)
+		return p.platformVideo(ctx, src)
 	}
 	if p.Media == nil {
 		return nil, Raw{}, fmt.Errorf("media fetching is not configured")
@@ -119,6 +120,25 @@ func (p *Processor) URL(ctx context.Context, src Source) (*SourceDocument, Raw, 
 	}
 	raw := Raw{SHA256: res.SHA256, Size: res.Size}
 	doc, err := p.File(ctx, Source{Type: src.Type, URL: src.URL, Filename: path.Base(u.Path), Path: f.Name()})
+	return doc, raw, err
+}
+
+// platformVideo fetches a video-platform URL with the downloader command
+// and transcribes what it saved.
+func (p *Processor) platformVideo(ctx context.Context, src Source) (*SourceDocument, Raw, error) {
+	if p.Downloader == nil || len(p.Downloader.Command) == 0 {
+		return nil, Raw{}, Permanent(MsgPlatformVideo)
+	}
+	dir, err := os.MkdirTemp(p.TmpDir, "url-*")
+	if err != nil {
+		return nil, Raw{}, fmt.Errorf("create download dir: %w", err)
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	file, raw, err := p.Downloader.Fetch(ctx, src.URL, dir)
+	if err != nil {
+		return nil, Raw{}, err
+	}
+	doc, err := p.video(ctx, file, src.URL, src.URL)
 	return doc, raw, err
 }
 

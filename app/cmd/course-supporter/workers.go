@@ -134,6 +134,9 @@ func newProcessor(cfg *config.Config) *ingest.Processor {
 		VideoPlatforms: course.DefaultPlatforms[course.SourceVideo],
 		TmpDir:         cfg.Worker.TmpDir,
 	}
+	if len(in.VideoDownloader) > 0 {
+		p.Downloader = &ingest.Downloader{Command: in.VideoDownloader, MaxBytes: cfg.Upload.MaxBytes}
+	}
 	if in.OpenAIAPIKey != "" {
 		p.Transcriber = &ingest.Transcriber{
 			BaseURL: in.OpenAIBaseURL, APIKey: in.OpenAIAPIKey, Model: in.TranscriptionModel,
