@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -88,5 +89,48 @@ func TestDeleteCancelsJobs(t *testing.T) {
 		if st := s.one(`SELECT state::text FROM river_job WHERE id = $1`, s.queueID(id)); st != "cancelled" {
 			t.Errorf("river job of %s: %s", id, st)
 		}
+	}
+}
+
+// Ensure deleting a material while its ingest job runs cancels the job,
+// and the worker, finding the job cancelled, stores nothing.
+func TestDeleteDuringIngest(t *testing.T) {
+	t.Parallel()
+	started, release := make(chan struct{}, 1), make(chan struct{})
+	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		started <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write([]byte(`<html><body><article><h1>Late</h1><p>A page that answers only after its material was deleted.</p></article></body></html>`))
+	}))
+	t.Cleanup(page.Close)
+	t.Cleanup(func() { close(release) })
+	s, _ := ingestStack(t, serverPort(t, page))
+	_, key := s.tenantWithKey("acme")
+	node := s.mustCreate(key, "", "Course")
+	m := s.upload(key, node, field("source_type", "web"), field("source_url", page.URL+"/late")).json(t)
+	select {
+	case <-started:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the job never fetched the page")
+	}
+	if r := s.call(http.MethodDelete, "/api/v1/materials/"+m["id"].(string), key, nil); r.Status != 204 {
+		t.Fatalf("delete: %d", r.Status)
+	}
+	job := m["job_id"].(string)
+	eventually(t, 30*time.Second, "river job finished", func() bool {
+		st := s.one(`SELECT state::text FROM river_job WHERE id = $1`, s.queueID(job))
+		return st == "cancelled" || st == "completed" || st == "discarded"
+	})
+	j := s.call(http.MethodGet, "/api/v1/jobs/"+job, key, nil).json(t)
+	if j["status"] != "cancelled" || j["error_message"] != "Material deleted" {
+		t.Fatalf("job %v", j)
+	}
+	if n := s.count(`SELECT count(*) FROM material_chunks`); n != 0 {
+		t.Fatalf("%d chunks stored for a deleted material", n)
 	}
 }
