@@ -1,7 +1,5 @@
 package course
 
-import "github.com/google/uuid"
-
 // JobStart is the verdict of the start guard a worker runs before any work
 // (jobs.md §4).
 type JobStart int
@@ -38,7 +36,6 @@ type Chunk struct {
 
 // IngestResult is what a successful ingest stores on its material.
 type IngestResult struct {
-	MaterialID       uuid.UUID
 	ProcessedContent string // canonical SourceDocument JSON
 	ProcessedHash    string
 	// RawHash is the SHA-256 of the bytes processed; RawSize their count.

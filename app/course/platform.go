@@ -24,13 +24,24 @@ func PlatformWarnings(platforms map[string][]string, sourceType, rawURL string) 
 		return []string{}
 	}
 	host := strings.ToLower(u.Hostname())
-	for _, d := range platforms[sourceType] {
-		d = strings.ToLower(d)
-		if host == d || strings.HasSuffix(host, "."+d) {
-			return []string{}
-		}
+	if HostIn(host, platforms[sourceType]) {
+		return []string{}
 	}
 	return []string{fmt.Sprintf("Platform '%s' is not in the verified list for '%s'. Processing may fail or produce poor results.", host, sourceType)}
+}
+
+// HostIn reports whether host is one of domains or a subdomain of one,
+// case-insensitively: the platform-list match of warnings and of the video
+// downloader alike.
+func HostIn(host string, domains []string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	for _, d := range domains {
+		d = strings.ToLower(d)
+		if host == d || strings.HasSuffix(host, "."+d) {
+			return true
+		}
+	}
+	return false
 }
 
 // ValidSourceURL reports whether s is an absolute http(s) URL of at most

@@ -8,6 +8,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/course-supporter/course-supporter/app/course"
 	"github.com/course-supporter/course-supporter/app/fetch"
 )
 
@@ -96,7 +97,7 @@ func (p *Processor) URL(ctx context.Context, src Source) (*SourceDocument, Raw, 
 	if err != nil {
 		return nil, Raw{}, Permanent("source_url must be an absolute http(s) URL")
 	}
-	if src.Type == "video" && hostIn(u.Hostname(), p.VideoPlatforms) {
+	if src.Type == "video" && course.HostIn(u.Hostname(), p.VideoPlatforms) {
 		return p.platformVideo(ctx, src)
 	}
 	if p.Media == nil {
@@ -191,16 +192,4 @@ func readSmall(file string) ([]byte, error) {
 		return nil, fmt.Errorf("read %s: %w", path.Base(file), err)
 	}
 	return b, nil
-}
-
-// hostIn reports whether host is one of domains or a subdomain of one.
-func hostIn(host string, domains []string) bool {
-	host = strings.ToLower(strings.TrimSuffix(host, "."))
-	for _, d := range domains {
-		d = strings.ToLower(d)
-		if host == d || strings.HasSuffix(host, "."+d) {
-			return true
-		}
-	}
-	return false
 }

@@ -83,7 +83,7 @@ func result(m *course.Material, doc *ingest.SourceDocument, raw ingest.Raw, cfg 
 		chunks[i] = course.Chunk{Index: p.Index, Type: p.ChunkType, Text: p.Text, TokenCount: p.TokenCount,
 			Metadata: meta, ContentHash: p.ContentHash}
 	}
-	return &course.IngestResult{MaterialID: m.ID, ProcessedContent: string(content), ProcessedHash: hash,
+	return &course.IngestResult{ProcessedContent: string(content), ProcessedHash: hash,
 		RawHash: raw.SHA256, RawSize: raw.Size, External: m.StorageKey == nil, Chunks: chunks}, nil
 }
 

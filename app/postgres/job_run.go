@@ -44,28 +44,16 @@ func (s *JobStore) startGuard(ctx context.Context, tx *gorm.DB, r *jobRow) (cour
 	if r.Status != course.JobQueued && r.Status != course.JobActive {
 		return course.StartStale, nil
 	}
-	var deps []struct {
-		ID     uuid.UUID
-		Status string
-	}
-	if err := tx.Raw(`SELECT j.id, j.status FROM job_dependencies d JOIN jobs j ON j.id = d.depends_on_job_id
-		WHERE d.job_id = ? ORDER BY j.id`, r.ID).Scan(&deps).Error; err != nil {
-		return 0, fmt.Errorf("load dependencies: %w", err)
-	}
-	wait := false
-	for _, d := range deps {
-		switch d.Status {
-		case course.JobFailed, course.JobCancelled:
-			if err := s.finish(ctx, tx, r, course.JobFailed, dependencyFailed(d.ID)); err != nil {
-				return 0, err
-			}
-			return course.StartFailed, nil
-		case course.JobComplete:
-		default:
-			wait = true
+	failed, done, err := dependencyState(tx, r.ID)
+	switch {
+	case err != nil:
+		return 0, err
+	case failed != nil:
+		if err := s.finish(ctx, tx, r, course.JobFailed, dependencyFailed(*failed)); err != nil {
+			return 0, err
 		}
-	}
-	if wait {
+		return course.StartFailed, nil
+	case !done:
 		return course.StartWait, nil
 	}
 	if err := tx.Exec(`UPDATE jobs SET status = 'active', attempt = attempt + 1,
@@ -75,6 +63,30 @@ func (s *JobStore) startGuard(ctx context.Context, tx *gorm.DB, r *jobRow) (cour
 	r.Status = course.JobActive
 	r.Attempt++
 	return course.StartRun, nil
+}
+
+// dependencyState reads a job's dependencies: the first (by id) that
+// failed or was cancelled, else whether all of them are complete.
+func dependencyState(tx *gorm.DB, id uuid.UUID) (failed *uuid.UUID, done bool, err error) {
+	var deps []struct {
+		ID     uuid.UUID
+		Status string
+	}
+	if err := tx.Raw(`SELECT j.id, j.status FROM job_dependencies d JOIN jobs j ON j.id = d.depends_on_job_id
+		WHERE d.job_id = ? ORDER BY j.id`, id).Scan(&deps).Error; err != nil {
+		return nil, false, fmt.Errorf("load dependencies: %w", err)
+	}
+	done = true
+	for _, d := range deps {
+		switch d.Status {
+		case course.JobFailed, course.JobCancelled:
+			return &d.ID, false, nil
+		case course.JobComplete:
+		default:
+			done = false
+		}
+	}
+	return nil, done, nil
 }
 
 func dependencyFailed(id uuid.UUID) string { return fmt.Sprintf("Dependency %s failed", id) }

@@ -58,7 +58,7 @@ func (s *JobStore) Reap(ctx context.Context, maxWait time.Duration) (course.Reap
 		return st, err
 	}
 	for _, id := range lost {
-		if err := s.endIf(ctx, id, msgJobLost); err != nil {
+		if err := s.FailJob(ctx, id, msgJobLost); err != nil {
 			return st, err
 		}
 	}
@@ -80,11 +80,6 @@ func (s *JobStore) pick(ctx context.Context, q string, args ...any) ([]uuid.UUID
 	return ids, nil
 }
 
-// endIf fails job id with msg if it is still unfinished.
-func (s *JobStore) endIf(ctx context.Context, id uuid.UUID, msg string) error {
-	return s.end(ctx, id, course.JobFailed, msg)
-}
-
 // reapWaiting handles jobs waiting for dependencies (no queue record).
 func (s *JobStore) reapWaiting(ctx context.Context, maxWait time.Duration, st *course.ReapStats) error {
 	waiting, err := s.pick(ctx, `SELECT id FROM jobs WHERE status = 'queued' AND queue_job_id IS NULL ORDER BY queued_at`)
@@ -97,24 +92,13 @@ func (s *JobStore) reapWaiting(ctx context.Context, maxWait time.Duration, st *c
 			if err != nil || r.Status != course.JobQueued || r.QueueJobID != nil {
 				return err
 			}
-			var deps []struct {
-				ID     uuid.UUID
-				Status string
+			failed, done, err := dependencyState(tx, id)
+			if err != nil {
+				return err
 			}
-			if err := tx.Raw(`SELECT j.id, j.status FROM job_dependencies d JOIN jobs j ON j.id = d.depends_on_job_id
-				WHERE d.job_id = ? ORDER BY j.id`, id).Scan(&deps).Error; err != nil {
-				return fmt.Errorf("load dependencies: %w", err)
-			}
-			done := true
-			for _, d := range deps {
-				switch d.Status {
-				case course.JobFailed, course.JobCancelled:
-					st.DependencyFailed++
-					return s.finish(ctx, tx, r, course.JobFailed, dependencyFailed(d.ID))
-				case course.JobComplete:
-				default:
-					done = false
-				}
+			if failed != nil {
+				st.DependencyFailed++
+				return s.finish(ctx, tx, r, course.JobFailed, dependencyFailed(*failed))
 			}
 			if !done {
 				if time.Since(r.QueuedAt) > maxWait {
