@@ -25,8 +25,9 @@ test: ## every test, integration tests included, with the race detector
 test-short: ## every test without the race detector (faster feedback)
 	$(GO) test -count=1 ./...
 
-lint: ## gofmt check, go vet, golangci-lint
+lint: ## gofmt check, go mod tidy check, go vet, golangci-lint
 	@out=$$(gofmt -l app migrations); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum are not tidy; run: go mod tidy"; $(GO) mod tidy -diff; exit 1; }
 	$(GO) vet ./...
 	$(GOLANGCI) run ./...
 
