@@ -2,11 +2,8 @@ package api
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"fmt"
 	"math"
-	"net/http"
-	"regexp"
 	"strconv"
 	"time"
 
@@ -23,8 +20,6 @@ const (
 	classWrite = "write"
 	classRead  = "read"
 )
-
-var keyPattern = regexp.MustCompile(`^cs_(live|test)_[0-9a-f]{32}$`)
 
 type principalKey struct{}
 
@@ -45,50 +40,41 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 	}
 	raw := ctx.Header("X-API-Key")
 	if raw == "" {
-		s.reject(ctx, http.StatusUnauthorized, "Not authenticated")
+		s.reject(ctx, course.Errorf(course.EUNAUTHORIZED, "Not authenticated"))
 		return
 	}
-	if !keyPattern.MatchString(raw) {
-		s.reject(ctx, http.StatusUnauthorized, "Invalid API key")
+	if !course.ValidKey(raw) {
+		s.reject(ctx, course.ErrInvalidKey())
 		return
 	}
 	rec, err := s.keys.lookup(ctx.Context(), raw)
+	switch course.ErrorCode(err) {
+	case "":
+	case course.ENOTFOUND:
+		err = course.ErrInvalidKey()
+	default:
+		err = fmt.Errorf("auth lookup: %w", err)
+	}
+	var p *course.Principal
+	if err == nil {
+		p, err = rec.Authenticate(time.Now())
+	}
 	if err != nil {
-		if course.ErrorCode(err) == course.ENOTFOUND {
-			s.reject(ctx, http.StatusUnauthorized, "Invalid API key")
-			return
-		}
-		logger(humafiber.Unwrap(ctx), s.deps.Log).Error("auth_lookup_failed", "error", err)
-		s.reject(ctx, http.StatusInternalServerError, "Internal server error")
+		s.reject(ctx, err)
 		return
 	}
-	if !rec.KeyActive || !rec.TenantActive {
-		s.reject(ctx, http.StatusUnauthorized, "Invalid API key")
-		return
-	}
-	if rec.ExpiresAt != nil && !rec.ExpiresAt.After(time.Now()) {
-		s.reject(ctx, http.StatusUnauthorized, "API key expired")
-		return
-	}
-	p := rec.Principal
 	fc := humafiber.Unwrap(ctx)
 	fc.Locals(localTenant, p.TenantID.String())
 	fc.Locals(localKeyPrefix, p.KeyPrefix)
-	scope, limit := course.ScopePrep, p.RateLimitPrep
-	switch {
-	case class == classWrite && !p.HasScope(course.ScopePrep):
-		s.reject(ctx, http.StatusForbidden, "Requires scope: prep")
-		return
-	case class == classRead && p.HasScope(course.ScopeCheck):
-		scope, limit = course.ScopeCheck, p.RateLimitCheck
-	case class == classRead && !p.HasScope(course.ScopePrep):
-		s.reject(ctx, http.StatusForbidden, "Requires scope: prep or check")
+	scope, limit, err := p.Authorize(class == classWrite)
+	if err != nil {
+		s.reject(ctx, err)
 		return
 	}
-	if !s.rateLimit(ctx, &p, scope, limit) {
+	if !s.rateLimit(ctx, p, scope, limit) {
 		return
 	}
-	ctx = huma.WithValue(ctx, principalKey{}, &p)
+	ctx = huma.WithValue(ctx, principalKey{}, p)
 	if id, ok := fc.Locals(localRequestID).(string); ok {
 		ctx = huma.WithContext(ctx, course.WithRequestID(ctx.Context(), id))
 	}
@@ -115,16 +101,13 @@ func (s *Server) rateLimit(ctx huma.Context, p *course.Principal, scope string, 
 	}
 	s.deps.Metrics.rateLimit(scope)
 	ctx.SetHeader("Retry-After", strconv.Itoa(max(reset, 1)))
-	s.reject(ctx, http.StatusTooManyRequests, "Rate limit exceeded")
+	s.reject(ctx, course.Errorf(course.ERATELIMITED, "Rate limit exceeded"))
 	return false
 }
 
-func (s *Server) reject(ctx huma.Context, status int, msg string) {
-	_ = huma.WriteErr(s.api, ctx, status, msg)
-}
-
-// hashKey is the SHA-256 hex stored in api_keys.key_hash.
-func hashKey(raw string) string {
-	sum := sha256.Sum256([]byte(raw))
-	return hex.EncodeToString(sum[:])
+// reject answers a request the middleware refuses, through the one error
+// map like every handler error.
+func (s *Server) reject(ctx huma.Context, err error) {
+	body := s.errorBody(ctx.Context(), err)
+	_ = huma.WriteErr(s.api, ctx, body.status, "", body)
 }

@@ -15,6 +15,8 @@ import (
 
 // statusOf is the single map from domain error codes to HTTP statuses.
 var statusOf = map[string]int{
+	course.EMALFORMED:    http.StatusBadRequest,
+	course.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
 	course.ENOTFOUND:     http.StatusNotFound,
 	course.ECONFLICT:     http.StatusConflict,
 	course.EINVALID:      http.StatusUnprocessableEntity,
@@ -57,6 +59,12 @@ func init() {
 // newHumaError converts huma's errors (validation, malformed bodies) into
 // the envelope. Status-specific texts keep huma internals out of replies.
 func newHumaError(status int, msg string, errs ...error) huma.StatusError {
+	for _, err := range errs {
+		var eb *errorBody
+		if errors.As(err, &eb) { // already rendered by the error map
+			return eb
+		}
+	}
 	items := validationItems(errs)
 	switch {
 	case status == http.StatusUnprocessableEntity && len(items) > 0:
@@ -80,7 +88,8 @@ func newHumaError(status int, msg string, errs ...error) huma.StatusError {
 
 // domainError renders any error returned by a handler: domain errors carry
 // a client-safe message; everything else is an internal error whose text is
-// logged, never sent.
+// logged, never sent. A domain error about one field is a one-item
+// validation list, like huma's own shape errors.
 func domainError(err error) *errorBody {
 	var eb *errorBody
 	if errors.As(err, &eb) {
@@ -91,13 +100,18 @@ func domainError(err error) *errorBody {
 	if !ok {
 		status = http.StatusInternalServerError
 	}
+	var de *course.Error
+	if errors.As(err, &de) && de.Field != "" {
+		return &errorBody{status: status, Detail: []validationItem{{
+			Type: de.Reason, Loc: splitLocation(de.Field), Msg: de.Message, Input: de.Input,
+		}}}
+	}
 	return detail(status, course.ErrorMessage(err))
 }
 
-// fail converts an error returned by a service into the response error.
-// Internal errors are logged with the request's logger and answered with a
-// generic 500.
-func (s *Server) fail(ctx context.Context, err error) error {
+// errorBody renders err for a response. Internal errors are logged with
+// the request's logger and answered with a generic 500.
+func (s *Server) errorBody(ctx context.Context, err error) *errorBody {
 	body := domainError(err)
 	if body.status >= 500 {
 		log, ok := ctx.Value(localLogger).(*slog.Logger)
@@ -107,6 +121,18 @@ func (s *Server) fail(ctx context.Context, err error) error {
 		log.ErrorContext(ctx, "unhandled_exception", "error", err)
 	}
 	return body
+}
+
+// register adds an operation whose handler returns domain errors: every
+// error goes through the one map above, so no handler renders its own.
+func register[I, O any](s *Server, o huma.Operation, h func(context.Context, *I) (*O, error)) {
+	huma.Register(s.api, o, func(ctx context.Context, in *I) (*O, error) {
+		out, err := h(ctx, in)
+		if err != nil {
+			return nil, s.errorBody(ctx, err)
+		}
+		return out, nil
+	})
 }
 
 // fiberError handles errors that reach fiber itself (unknown routes, body

@@ -21,6 +21,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/course-supporter/course-supporter/app/api"
+	"github.com/course-supporter/course-supporter/app/course"
+	"github.com/course-supporter/course-supporter/app/intake"
 	"github.com/course-supporter/course-supporter/app/internal/s3test"
 	"github.com/course-supporter/course-supporter/app/internal/testdb"
 	"github.com/course-supporter/course-supporter/app/jobs"
@@ -39,13 +41,28 @@ type stack struct {
 	store *objstore.Store
 	deps  api.Deps
 	opts  api.Options
+	in    intake.Options
 	enq   *jobs.Enqueuer
+}
+
+// build (re)creates the server on the stack's stores and options.
+func (s *stack) build() {
+	s.deps.Intake = intake.New(intake.Deps{Nodes: s.deps.Nodes, Materials: s.deps.Materials, Objects: s.store,
+		Observer: s.deps.Metrics, Log: s.deps.Log}, s.in)
+	s.srv = api.New(s.deps, s.opts)
 }
 
 // swapObjects rebuilds the server on another object store.
 func (s *stack) swapObjects(store *objstore.Store) {
-	s.deps.Objects = store
-	s.srv = api.New(s.deps, s.opts)
+	s.store = store
+	s.build()
+}
+
+// withIntake rebuilds the server with other intake options.
+func (s *stack) withIntake(f func(*intake.Options)) *stack {
+	f(&s.in)
+	s.build()
+	return s
 }
 
 // multipartUploads lists the in-progress multipart uploads of the bucket.
@@ -84,7 +101,9 @@ func mustStack(t testing.TB, opt ...func(*api.Options)) *stack {
 func mustStackOn(t testing.TB, db *postgres.DB, opt ...func(*api.Options)) *stack {
 	t.Helper()
 	logs := &syncBuffer{}
-	o := api.Options{Version: "test", JSONBodyMax: 1 << 20, RateLimitEnabled: true}
+	// The configuration's defaults, spelled out: the API has none of its own.
+	o := api.Options{Version: "test", JSONBodyMax: 1 << 20, RateLimitEnabled: true, UploadConcurrency: 4,
+		KeyCacheTTL: 10 * time.Second, HealthTimeout: 5 * time.Second}
 	for _, f := range opt {
 		f(&o)
 	}
@@ -104,15 +123,17 @@ func mustStackOn(t testing.TB, db *postgres.DB, opt ...func(*api.Options)) *stac
 		Nodes:     postgres.NewNodeStore(db, enq),
 		Materials: postgres.NewMaterialStore(db, enq),
 		Jobs:      postgres.NewJobStore(db, enq),
-		Objects:   store,
 	}
-	srv := api.New(deps, o)
+	in := intake.Options{MaxBytes: 1 << 30, PresignTTL: 15 * time.Minute, ObjectURLBase: fake.URL + "/" + fake.Bucket,
+		Platforms: course.DefaultPlatforms}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return &stack{t: t, srv: srv, db: db, logs: logs, s3: fake, store: store, deps: deps, opts: o, enq: enq}
+	s := &stack{t: t, db: db, logs: logs, s3: fake, store: store, deps: deps, opts: o, in: in, enq: enq}
+	s.build()
+	return s
 }
 
 func (s *stack) exec(sql string, args ...any) {

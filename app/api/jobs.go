@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
 
 	"github.com/course-supporter/course-supporter/app/course"
@@ -65,10 +64,10 @@ func uuidStr(id *uuid.UUID) *string {
 func (s *Server) registerJobs() {
 	o := op("get-job", http.MethodGet, "/api/v1/jobs/{job_id}", "Get a job", classRead, http.StatusOK)
 	o.Tags = []string{"jobs"}
-	huma.Register(s.api, o, func(ctx context.Context, in *JobPath) (*struct{ Body JobResponse }, error) {
+	register(s, o, func(ctx context.Context, in *JobPath) (*struct{ Body JobResponse }, error) {
 		j, err := s.deps.Jobs.GetJob(ctx, tenantOf(ctx), uuid.MustParse(in.JobID))
 		if err != nil {
-			return nil, s.fail(ctx, err)
+			return nil, err
 		}
 		return &struct{ Body JobResponse }{Body: toJobResponse(j)}, nil
 	})

@@ -28,9 +28,6 @@ type keyEntry struct {
 	fetched time.Time
 }
 
-// touchEvery bounds the last_used_at writes per key.
-const touchEvery = 5 * time.Minute
-
 func newKeyCache(store course.KeyStore, ttl time.Duration) *keyCache {
 	return &keyCache{store: store, ttl: ttl, entries: map[string]keyEntry{}, touched: map[uuid.UUID]time.Time{}}
 }
@@ -39,7 +36,7 @@ func (c *keyCache) lookup(ctx context.Context, raw string) (*course.KeyRecord, e
 	if c.store == nil {
 		return nil, course.Errorf(course.ENOTFOUND, "no key store")
 	}
-	hash := hashKey(raw)
+	hash := course.HashKey(raw)
 	now := time.Now()
 	c.mu.Lock()
 	e, ok := c.entries[hash]
@@ -56,7 +53,7 @@ func (c *keyCache) lookup(ctx context.Context, raw string) (*course.KeyRecord, e
 		clear(c.entries)
 	}
 	c.entries[hash] = keyEntry{rec: rec, fetched: now}
-	touch := now.Sub(c.touched[rec.KeyID]) > touchEvery
+	touch := now.Sub(c.touched[rec.KeyID]) > course.KeyTouchEvery
 	if touch {
 		c.touched[rec.KeyID] = now
 	}

@@ -1,14 +1,34 @@
 package api
 
 import (
+	"github.com/danielgtaylor/huma/v2"
+
 	"github.com/course-supporter/course-supporter/app/course"
 )
+
+// SourceType is a source_type field. Its schema's enum is the domain's
+// list of source types, so the document cannot drift from it.
+type SourceType string
+
+// Schema implements huma.SchemaProvider.
+func (SourceType) Schema(huma.Registry) *huma.Schema { return sourceTypeSchema() }
+
+// sourceTypeSchema is the schema of a source_type field, derived from the
+// domain's list.
+func sourceTypeSchema() *huma.Schema {
+	names := course.SourceTypeNames()
+	enum := make([]any, len(names))
+	for i, n := range names {
+		enum[i] = n
+	}
+	return &huma.Schema{Type: huma.TypeString, Enum: enum}
+}
 
 // MaterialEntryResponse is a material as the API shows it.
 type MaterialEntryResponse struct {
 	ID           string     `json:"id" format:"uuid"`
 	NodeID       string     `json:"materialnode_id" format:"uuid"`
-	SourceType   string     `json:"source_type" enum:"video,presentation,text,web"`
+	SourceType   SourceType `json:"source_type"`
 	SourceURL    string     `json:"source_url"`
 	Filename     *string    `json:"filename" nullable:"true"`
 	Order        int        `json:"order"`
@@ -24,25 +44,25 @@ type MaterialEntryResponse struct {
 
 // MaterialEntryCreateResponse answers the creation of a material.
 type MaterialEntryCreateResponse struct {
-	ID         string    `json:"id" format:"uuid"`
-	NodeID     string    `json:"materialnode_id" format:"uuid"`
-	SourceType string    `json:"source_type" enum:"video,presentation,text,web"`
-	SourceURL  string    `json:"source_url"`
-	Filename   *string   `json:"filename" nullable:"true"`
-	Order      int       `json:"order"`
-	State      string    `json:"state" enum:"error,pending,raw,integrity_broken,ready"`
-	JobID      *string   `json:"job_id" nullable:"true"`
-	Warnings   []string  `json:"warnings"`
-	CreatedAt  Timestamp `json:"created_at"`
+	ID         string     `json:"id" format:"uuid"`
+	NodeID     string     `json:"materialnode_id" format:"uuid"`
+	SourceType SourceType `json:"source_type"`
+	SourceURL  string     `json:"source_url"`
+	Filename   *string    `json:"filename" nullable:"true"`
+	Order      int        `json:"order"`
+	State      string     `json:"state" enum:"error,pending,raw,integrity_broken,ready"`
+	JobID      *string    `json:"job_id" nullable:"true"`
+	Warnings   []string   `json:"warnings"`
+	CreatedAt  Timestamp  `json:"created_at"`
 }
 
 // PresignedURLRequest asks for a presigned PUT.
 type PresignedURLRequest struct {
-	_           struct{} `additionalProperties:"true"`
-	Filename    string   `json:"filename" minLength:"1" maxLength:"500"`
-	ContentType string   `json:"content_type" minLength:"1" maxLength:"200"`
-	SourceType  string   `json:"source_type" enum:"video,presentation,text,web"`
-	SizeBytes   *int64   `json:"size_bytes,omitempty" minimum:"1" nullable:"true"`
+	_           struct{}   `additionalProperties:"true"`
+	Filename    string     `json:"filename" minLength:"1" maxLength:"500"`
+	ContentType string     `json:"content_type" minLength:"1" maxLength:"200"`
+	SourceType  SourceType `json:"source_type"`
+	SizeBytes   *int64     `json:"size_bytes,omitempty" minimum:"1" nullable:"true"`
 }
 
 // PresignedURLResponse tells the client where and how to PUT the file.
@@ -56,10 +76,10 @@ type PresignedURLResponse struct {
 
 // ConfirmUploadRequest turns a presigned upload into a material.
 type ConfirmUploadRequest struct {
-	_          struct{} `additionalProperties:"true"`
-	Key        string   `json:"key" minLength:"1" maxLength:"2000"`
-	SourceType string   `json:"source_type" enum:"video,presentation,text,web"`
-	Filename   *string  `json:"filename,omitempty" maxLength:"500" nullable:"true"`
+	_          struct{}   `additionalProperties:"true"`
+	Key        string     `json:"key" minLength:"1" maxLength:"2000"`
+	SourceType SourceType `json:"source_type"`
+	Filename   *string    `json:"filename,omitempty" maxLength:"500" nullable:"true"`
 }
 
 // StoredFile is one object under the tenant's prefix.
@@ -77,7 +97,7 @@ type StorageUsage struct {
 
 func toMaterialResponse(m *course.Material) MaterialEntryResponse {
 	r := MaterialEntryResponse{
-		ID: m.ID.String(), NodeID: m.NodeID.String(), SourceType: m.SourceType, SourceURL: m.SourceURL,
+		ID: m.ID.String(), NodeID: m.NodeID.String(), SourceType: SourceType(m.SourceType), SourceURL: m.SourceURL,
 		Filename: m.Filename, Order: m.Order, State: m.State(), ErrorMessage: m.ErrorMessage,
 		StorageKey: m.StorageKey, RawSize: m.RawSize,
 		CreatedAt: Timestamp(m.CreatedAt), UpdatedAt: Timestamp(m.UpdatedAt),
@@ -94,7 +114,7 @@ func toMaterialResponse(m *course.Material) MaterialEntryResponse {
 
 func toMaterialCreated(m *course.Material, warnings []string) MaterialEntryCreateResponse {
 	r := MaterialEntryCreateResponse{
-		ID: m.ID.String(), NodeID: m.NodeID.String(), SourceType: m.SourceType, SourceURL: m.SourceURL,
+		ID: m.ID.String(), NodeID: m.NodeID.String(), SourceType: SourceType(m.SourceType), SourceURL: m.SourceURL,
 		Filename: m.Filename, Order: m.Order, State: m.State(), Warnings: warnings,
 		CreatedAt: Timestamp(m.CreatedAt),
 	}
@@ -109,7 +129,7 @@ func toMaterialCreated(m *course.Material, warnings []string) MaterialEntryCreat
 
 func toMaterialSummary(m *course.Material) MaterialEntrySummary {
 	return MaterialEntrySummary{
-		ID: m.ID.String(), SourceType: m.SourceType, SourceURL: m.SourceURL, Filename: m.Filename,
+		ID: m.ID.String(), SourceType: SourceType(m.SourceType), SourceURL: m.SourceURL, Filename: m.Filename,
 		Order: m.Order, State: m.State(), ErrorMessage: m.ErrorMessage, CreatedAt: Timestamp(m.CreatedAt),
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/course-supporter/course-supporter/app/api"
+	"github.com/course-supporter/course-supporter/app/intake"
 )
 
 // Ensure a streamed file becomes a material with its hash and size, under
@@ -88,7 +88,7 @@ func TestUploadMultipartObject(t *testing.T) {
 // row and no object behind.
 func TestUploadRefusals(t *testing.T) {
 	t.Parallel()
-	s := mustStack(t, func(o *api.Options) { o.UploadMaxBytes = 1 << 20 })
+	s := mustStack(t).withIntake(func(o *intake.Options) { o.MaxBytes = 1 << 20 })
 	_, key := s.tenantWithKey("acme")
 	node := s.mustCreate(key, "", "Course")
 	cases := []struct {

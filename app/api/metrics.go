@@ -75,13 +75,16 @@ func (m *Metrics) uploadStarted() func() {
 	return m.uploads.Dec
 }
 
-func (m *Metrics) uploaded(n int64) {
+// Uploaded counts the bytes of a file stored by a streamed upload (the
+// intake reports it).
+func (m *Metrics) Uploaded(n int64) {
 	if m != nil {
 		m.uploadBytes.Add(float64(n))
 	}
 }
 
-func (m *Metrics) reject(reason string) {
+// Rejected counts a refused upload by reason.
+func (m *Metrics) Rejected(reason string) {
 	if m != nil {
 		m.rejected.WithLabelValues(reason).Inc()
 	}

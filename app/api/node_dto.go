@@ -34,14 +34,14 @@ type NodeTreeResponse struct {
 
 // MaterialEntrySummary is a material as listed inside a node detail.
 type MaterialEntrySummary struct {
-	ID           string    `json:"id" format:"uuid"`
-	SourceType   string    `json:"source_type" enum:"video,presentation,text,web"`
-	SourceURL    string    `json:"source_url"`
-	Filename     *string   `json:"filename" nullable:"true"`
-	Order        int       `json:"order"`
-	State        string    `json:"state" enum:"error,pending,raw,integrity_broken,ready"`
-	ErrorMessage *string   `json:"error_message" nullable:"true"`
-	CreatedAt    Timestamp `json:"created_at"`
+	ID           string     `json:"id" format:"uuid"`
+	SourceType   SourceType `json:"source_type"`
+	SourceURL    string     `json:"source_url"`
+	Filename     *string    `json:"filename" nullable:"true"`
+	Order        int        `json:"order"`
+	State        string     `json:"state" enum:"error,pending,raw,integrity_broken,ready"`
+	ErrorMessage *string    `json:"error_message" nullable:"true"`
+	CreatedAt    Timestamp  `json:"created_at"`
 }
 
 // NodeWithMaterialsResponse is a node, its materials and its subtree.

@@ -46,16 +46,16 @@ func nodeID(s string) uuid.UUID { return uuid.MustParse(s) }
 
 func (s *Server) registerNodes() {
 	const base = "/api/v1/nodes"
-	huma.Register(s.api, op("create-root-node", http.MethodPost, base, "Create a root node (a course)", classWrite, http.StatusCreated),
+	register(s, op("create-root-node", http.MethodPost, base, "Create a root node (a course)", classWrite, http.StatusCreated),
 		func(ctx context.Context, in *struct{ Body NodeCreateRequest }) (*nodeOutput, error) {
 			n, err := s.deps.Nodes.CreateNode(ctx, tenantOf(ctx), nil, in.Body.Title, in.Body.Description)
-			return s.nodeResult(ctx, n, err)
+			return nodeResult(n, err)
 		})
-	huma.Register(s.api, op("list-root-nodes", http.MethodGet, base, "List root nodes, newest first", classRead, http.StatusOK),
+	register(s, op("list-root-nodes", http.MethodGet, base, "List root nodes, newest first", classRead, http.StatusOK),
 		func(ctx context.Context, in *pageInput) (*struct{ Body NodePage }, error) {
 			nodes, total, err := s.deps.Nodes.ListRoots(ctx, tenantOf(ctx), in.Limit, in.Offset)
 			if err != nil {
-				return nil, s.fail(ctx, err)
+				return nil, err
 			}
 			out := &struct{ Body NodePage }{Body: NodePage{Items: []NodeResponse{}, Total: total, Limit: in.Limit, Offset: in.Offset}}
 			for _, n := range nodes {
@@ -63,45 +63,45 @@ func (s *Server) registerNodes() {
 			}
 			return out, nil
 		})
-	huma.Register(s.api, op("create-child-node", http.MethodPost, base+"/{id}/children", "Create a child node", classWrite, http.StatusCreated),
+	register(s, op("create-child-node", http.MethodPost, base+"/{id}/children", "Create a child node", classWrite, http.StatusCreated),
 		func(ctx context.Context, in *struct {
 			NodePath
 			Body NodeCreateRequest
 		}) (*nodeOutput, error) {
 			parent := nodeID(in.ID)
 			n, err := s.deps.Nodes.CreateNode(ctx, tenantOf(ctx), &parent, in.Body.Title, in.Body.Description)
-			return s.nodeResult(ctx, n, err)
+			return nodeResult(n, err)
 		})
-	huma.Register(s.api, op("get-node-tree", http.MethodGet, base+"/{id}/tree", "A node with its whole subtree", classRead, http.StatusOK),
+	register(s, op("get-node-tree", http.MethodGet, base+"/{id}/tree", "A node with its whole subtree", classRead, http.StatusOK),
 		func(ctx context.Context, in *NodePath) (*struct{ Body []NodeTreeResponse }, error) {
 			n, err := s.deps.Nodes.Tree(ctx, tenantOf(ctx), nodeID(in.ID))
 			if err != nil {
-				return nil, s.fail(ctx, err)
+				return nil, err
 			}
 			return &struct{ Body []NodeTreeResponse }{Body: []NodeTreeResponse{toNodeTree(n)}}, nil
 		})
-	huma.Register(s.api, op("get-node-detail", http.MethodGet, base+"/{id}/detail", "A subtree with the materials of every node", classRead, http.StatusOK),
+	register(s, op("get-node-detail", http.MethodGet, base+"/{id}/detail", "A subtree with the materials of every node", classRead, http.StatusOK),
 		func(ctx context.Context, in *NodePath) (*struct{ Body []NodeWithMaterialsResponse }, error) {
 			n, err := s.deps.Nodes.Tree(ctx, tenantOf(ctx), nodeID(in.ID))
 			if err != nil {
-				return nil, s.fail(ctx, err)
+				return nil, err
 			}
 			mats, err := s.deps.Materials.MaterialsOf(ctx, tenantOf(ctx), subtreeIDs(n, nil))
 			if err != nil {
-				return nil, s.fail(ctx, err)
+				return nil, err
 			}
 			return &struct{ Body []NodeWithMaterialsResponse }{Body: []NodeWithMaterialsResponse{toNodeDetail(n, mats)}}, nil
 		})
-	huma.Register(s.api, op("get-node", http.MethodGet, base+"/{id}", "Get a node", classRead, http.StatusOK),
+	register(s, op("get-node", http.MethodGet, base+"/{id}", "Get a node", classRead, http.StatusOK),
 		func(ctx context.Context, in *NodePath) (*nodeOutput, error) {
 			n, err := s.deps.Nodes.GetNode(ctx, tenantOf(ctx), nodeID(in.ID))
-			return s.nodeResult(ctx, n, err)
+			return nodeResult(n, err)
 		})
 	s.registerNodeWrites(base)
 }
 
 func (s *Server) registerNodeWrites(base string) {
-	huma.Register(s.api, op("update-node", http.MethodPatch, base+"/{id}", "Update title or description", classWrite, http.StatusOK),
+	register(s, op("update-node", http.MethodPatch, base+"/{id}", "Update title or description", classWrite, http.StatusOK),
 		func(ctx context.Context, in *struct {
 			NodePath
 			Body NodeUpdateRequest
@@ -118,9 +118,9 @@ func (s *Server) registerNodeWrites(base string) {
 				}
 			}
 			n, err := s.deps.Nodes.UpdateNode(ctx, tenantOf(ctx), nodeID(in.ID), upd)
-			return s.nodeResult(ctx, n, err)
+			return nodeResult(n, err)
 		})
-	huma.Register(s.api, op("move-node", http.MethodPost, base+"/{id}/move", "Move a node under another parent, or make it a root", classWrite, http.StatusOK),
+	register(s, op("move-node", http.MethodPost, base+"/{id}/move", "Move a node under another parent, or make it a root", classWrite, http.StatusOK),
 		func(ctx context.Context, in *struct {
 			NodePath
 			Body NodeMoveRequest
@@ -131,20 +131,20 @@ func (s *Server) registerNodeWrites(base string) {
 				parent = &p
 			}
 			n, err := s.deps.Nodes.MoveNode(ctx, tenantOf(ctx), nodeID(in.ID), parent)
-			return s.nodeResult(ctx, n, err)
+			return nodeResult(n, err)
 		})
-	huma.Register(s.api, op("reorder-node", http.MethodPost, base+"/{id}/reorder", "Move a node among its siblings", classWrite, http.StatusOK),
+	register(s, op("reorder-node", http.MethodPost, base+"/{id}/reorder", "Move a node among its siblings", classWrite, http.StatusOK),
 		func(ctx context.Context, in *struct {
 			NodePath
 			Body NodeReorderRequest
 		}) (*nodeOutput, error) {
 			n, err := s.deps.Nodes.ReorderNode(ctx, tenantOf(ctx), nodeID(in.ID), in.Body.Order)
-			return s.nodeResult(ctx, n, err)
+			return nodeResult(n, err)
 		})
-	huma.Register(s.api, op("delete-node", http.MethodDelete, base+"/{id}", "Delete a node and its subtree", classWrite, http.StatusNoContent),
+	register(s, op("delete-node", http.MethodDelete, base+"/{id}", "Delete a node and its subtree", classWrite, http.StatusNoContent),
 		func(ctx context.Context, in *NodePath) (*struct{}, error) {
 			if err := s.deps.Nodes.DeleteNode(ctx, tenantOf(ctx), nodeID(in.ID)); err != nil {
-				return nil, s.fail(ctx, err)
+				return nil, err
 			}
 			return nil, nil
 		})
@@ -159,9 +159,9 @@ func subtreeIDs(n *course.Node, ids []uuid.UUID) []uuid.UUID {
 	return ids
 }
 
-func (s *Server) nodeResult(ctx context.Context, n *course.Node, err error) (*nodeOutput, error) {
+func nodeResult(n *course.Node, err error) (*nodeOutput, error) {
 	if err != nil {
-		return nil, s.fail(ctx, err)
+		return nil, err
 	}
 	return &nodeOutput{Body: toNodeResponse(n)}, nil
 }

@@ -18,7 +18,8 @@ import (
 	"github.com/course-supporter/course-supporter/app/course"
 )
 
-// Options carries what the server needs from the configuration.
+// Options carries what the server needs from the configuration; the
+// defaults live there, not here.
 type Options struct {
 	Version         string
 	JSONBodyMax     int64
@@ -31,19 +32,10 @@ type Options struct {
 	CORS            CORSOptions
 	// RateLimitEnabled turns the shared rate limiter on (off only in tests).
 	RateLimitEnabled bool
-	// UploadMaxBytes is the largest accepted file.
-	UploadMaxBytes int64
 	// UploadConcurrency bounds streaming uploads per process.
 	UploadConcurrency int
-	// PresignTTL is how long a presigned PUT stays valid.
-	PresignTTL time.Duration
-	// ObjectURLBase is S3_ENDPOINT/S3_BUCKET, the informational prefix of
-	// a stored material's source_url.
-	ObjectURLBase string
-	// Platforms are the verified hosts per source type (URL warnings).
-	Platforms map[string][]string
 	// KeyCacheTTL bounds how long a key lookup is reused; it is how long a
-	// revocation or a tenant deactivation may take to bite (default 10 s).
+	// revocation or a tenant deactivation may take to bite.
 	KeyCacheTTL time.Duration
 }
 
@@ -72,7 +64,7 @@ type Deps struct {
 	Nodes     course.NodeService
 	Materials course.MaterialService
 	Jobs      course.JobService
-	Objects   course.ObjectStore
+	Intake    course.MaterialIntake
 	// Metrics records Prometheus series; nil disables them.
 	Metrics *Metrics
 }
@@ -89,27 +81,6 @@ type Server struct {
 
 // New builds the server and registers every route.
 func New(deps Deps, opts Options) *Server {
-	if opts.HealthTimeout == 0 {
-		opts.HealthTimeout = 5 * time.Second
-	}
-	if opts.KeyCacheTTL == 0 {
-		opts.KeyCacheTTL = 10 * time.Second
-	}
-	if opts.JSONBodyMax == 0 {
-		opts.JSONBodyMax = 1 << 20
-	}
-	if opts.UploadMaxBytes == 0 {
-		opts.UploadMaxBytes = 1 << 30
-	}
-	if opts.UploadConcurrency == 0 {
-		opts.UploadConcurrency = 4
-	}
-	if opts.PresignTTL == 0 {
-		opts.PresignTTL = 15 * time.Minute
-	}
-	if opts.Platforms == nil {
-		opts.Platforms = course.DefaultPlatforms
-	}
 	s := &Server{deps: deps, opts: opts, keys: newKeyCache(deps.Keys, opts.KeyCacheTTL),
 		uploads: make(chan struct{}, opts.UploadConcurrency)}
 	s.app = fiber.New(fiber.Config{

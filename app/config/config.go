@@ -39,6 +39,9 @@ type HTTP struct {
 	IdleTimeout     time.Duration
 	JSONBodyMax     int64
 	ShutdownTimeout time.Duration
+	// HealthTimeout bounds each /health dependency check (fixed, as the
+	// API document states).
+	HealthTimeout time.Duration
 }
 
 // Database holds the pool settings; URL is the effective DSN whether it came
@@ -75,6 +78,9 @@ type Auth struct {
 	RateLimitEnabled bool
 	RatePrepDefault  int
 	RateCheckDefault int
+	// KeyCacheTTL is how long an API key lookup is reused, so also how long
+	// a revocation or a tenant deactivation may take to bite (fixed).
+	KeyCacheTTL time.Duration
 }
 
 // CORS holds the cross-origin policy.
@@ -120,6 +126,7 @@ func (l *loader) load() *Config {
 		RateLimitEnabled: l.boolean("RATE_LIMIT_ENABLED", true),
 		RatePrepDefault:  int(l.integer("RATE_LIMIT_PREP_DEFAULT", 60, 1, 1_000_000)),
 		RateCheckDefault: int(l.integer("RATE_LIMIT_CHECK_DEFAULT", 300, 1, 1_000_000)),
+		KeyCacheTTL:      10 * time.Second,
 	}
 	c.CORS = l.loadCORS()
 	c.Worker = l.loadWorker()
@@ -137,6 +144,7 @@ func (l *loader) loadHTTP() HTTP {
 		IdleTimeout:     l.duration("HTTP_IDLE_TIMEOUT", 120*time.Second),
 		JSONBodyMax:     l.integer("JSON_BODY_MAX_BYTES", 1<<20, 1024, 64<<20),
 		ShutdownTimeout: l.duration("SHUTDOWN_TIMEOUT", 30*time.Second),
+		HealthTimeout:   5 * time.Second,
 	}
 	// PORT is the conventional shorthand of hosting platforms; HTTP_ADDR wins.
 	if _, set := l.raw("HTTP_ADDR"); !set {

@@ -10,8 +10,11 @@ import (
 )
 
 // Error codes. They are deliberately few: each maps to exactly one HTTP
-// status in the api package, and nowhere else.
+// status in the api package, and nowhere else (docs/design/api.md,
+// "Errors").
 const (
+	EMALFORMED    = "malformed"   // the request could not be parsed at all
+	EUNSUPPORTED  = "unsupported" // the request's media type is not accepted
 	ENOTFOUND     = "not_found"
 	ECONFLICT     = "conflict"
 	EINVALID      = "invalid"
@@ -29,6 +32,18 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// Field, when set, names the one input the error is about, as a
+	// location such as "body.source_type", and Reason its kind ("missing",
+	// "enum"); the API then answers a one-item validation list. Input is
+	// the offending value, if any.
+	Field  string
+	Reason string
+	Input  any
+}
+
+// FieldError is an EINVALID error about one input field.
+func FieldError(field, reason, msg string, input any) *Error {
+	return &Error{Code: EINVALID, Message: msg, Field: field, Reason: reason, Input: input}
 }
 
 // Error implements the error interface.

@@ -7,14 +7,6 @@ import (
 	"github.com/google/uuid"
 )
 
-// Source types of a material.
-const (
-	SourceVideo        = "video"
-	SourcePresentation = "presentation"
-	SourceText         = "text"
-	SourceWeb          = "web"
-)
-
 // Derived material states (never stored).
 const (
 	StateError           = "error"
@@ -29,7 +21,7 @@ type Material struct {
 	ID               uuid.UUID
 	TenantID         uuid.UUID
 	NodeID           uuid.UUID
-	SourceType       string
+	SourceType       SourceType
 	Order            int
 	SourceURL        string
 	StorageKey       *string
@@ -66,7 +58,7 @@ func (m *Material) State() string {
 // NewMaterial is the input of MaterialService.CreateMaterial.
 type NewMaterial struct {
 	NodeID      uuid.UUID
-	SourceType  string
+	SourceType  SourceType
 	SourceURL   string  // the external URL, or the object URL of a stored file
 	StorageKey  *string // stored files only
 	Filename    *string

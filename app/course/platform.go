@@ -8,14 +8,14 @@ import (
 
 // DefaultPlatforms are the verified hosts per source type; URL materials
 // elsewhere are accepted with a warning. Only video and web are consulted.
-var DefaultPlatforms = map[string][]string{
+var DefaultPlatforms = map[SourceType][]string{
 	SourceVideo: {"youtube.com", "youtu.be"},
 	SourceWeb:   {"wikipedia.org", "github.com", "docs.python.org", "developer.mozilla.org", "realpython.com"},
 }
 
 // PlatformWarnings returns the warning for a URL whose host is not on the
 // list of its source type (exact host or a subdomain), or none.
-func PlatformWarnings(platforms map[string][]string, sourceType, rawURL string) []string {
+func PlatformWarnings(platforms map[SourceType][]string, sourceType SourceType, rawURL string) []string {
 	if sourceType != SourceVideo && sourceType != SourceWeb {
 		return []string{}
 	}

@@ -94,6 +94,21 @@ func (p *Principal) HasScope(scope string) bool {
 	return false
 }
 
+// Authorize decides which rate-limit bucket a request spends: a write
+// needs the prep scope and spends prep; a read accepts prep or check and
+// spends check when the key holds it. EFORBIDDEN names the missing scope.
+func (p *Principal) Authorize(write bool) (scope string, limit int, err error) {
+	switch {
+	case write && !p.HasScope(ScopePrep):
+		return "", 0, Errorf(EFORBIDDEN, "Requires scope: prep")
+	case !write && p.HasScope(ScopeCheck):
+		return ScopeCheck, p.RateLimitCheck, nil
+	case !write && !p.HasScope(ScopePrep):
+		return "", 0, Errorf(EFORBIDDEN, "Requires scope: prep or check")
+	}
+	return ScopePrep, p.RateLimitPrep, nil
+}
+
 // KeyRecord is what authentication needs to know about a presented key.
 type KeyRecord struct {
 	Principal

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/course-supporter/course-supporter/app/course"
 )
 
 // PptxSlides returns the text of each slide of a .pptx in presentation
@@ -56,7 +58,7 @@ func ExtractPptx(data []byte, sourceURL, title string) (*SourceDocument, error) 
 // presentationDoc turns per-page texts into a presentation document.
 func presentationDoc(pages []string, format, sourceURL, title string) (*SourceDocument, error) {
 	doc := &SourceDocument{
-		SourceType: "presentation", SourceURL: sourceURL, Title: title,
+		SourceType: string(course.SourcePresentation), SourceURL: sourceURL, Title: title,
 		Metadata: DocMetadata{Format: format, PageCount: ptr(len(pages)), VisionPages: ptr(0), VisionFailures: ptr(0)},
 	}
 	for i, p := range pages {

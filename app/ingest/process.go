@@ -26,7 +26,7 @@ const (
 
 // Source is a material as processing sees it.
 type Source struct {
-	Type     string // video, presentation, text, web
+	Type     course.SourceType
 	URL      string // source_url: the external URL or the stored object's URL
 	Filename string // the client's file name (stored files), for the extension and title
 	Path     string // local copy of a stored object; "" for URL materials
@@ -58,9 +58,9 @@ type Processor struct {
 func (p *Processor) File(ctx context.Context, src Source) (*SourceDocument, error) {
 	title := src.Filename
 	switch src.Type {
-	case "video":
+	case course.SourceVideo:
 		return p.video(ctx, src.Path, src.URL, title)
-	case "presentation":
+	case course.SourcePresentation:
 		if strings.EqualFold(path.Ext(src.Filename), ".pdf") {
 			return p.PDF.ExtractPDF(ctx, src.Path, src.URL, title)
 		}
@@ -69,7 +69,7 @@ func (p *Processor) File(ctx context.Context, src Source) (*SourceDocument, erro
 			return nil, err
 		}
 		return ExtractPptx(data, src.URL, title)
-	case "text":
+	case course.SourceText:
 		data, err := readSmall(src.Path)
 		if err != nil {
 			return nil, err
@@ -82,7 +82,7 @@ func (p *Processor) File(ctx context.Context, src Source) (*SourceDocument, erro
 // URL fetches and processes an external material, through the SSRF-safe
 // fetchers only.
 func (p *Processor) URL(ctx context.Context, src Source) (*SourceDocument, Raw, error) {
-	if src.Type == "web" {
+	if src.Type == course.SourceWeb {
 		if p.Web == nil {
 			return nil, Raw{}, fmt.Errorf("web fetching is not configured")
 		}
@@ -97,7 +97,7 @@ func (p *Processor) URL(ctx context.Context, src Source) (*SourceDocument, Raw, 
 	if err != nil {
 		return nil, Raw{}, Permanent("source_url must be an absolute http(s) URL")
 	}
-	if src.Type == "video" && course.HostIn(u.Hostname(), p.VideoPlatforms) {
+	if src.Type == course.SourceVideo && course.HostIn(u.Hostname(), p.VideoPlatforms) {
 		return p.platformVideo(ctx, src)
 	}
 	if p.Media == nil {
@@ -109,7 +109,7 @@ func (p *Processor) URL(ctx context.Context, src Source) (*SourceDocument, Raw, 
 	}
 	defer func() { _ = f.Close(); _ = os.Remove(f.Name()) }()
 	accept := func(string) bool { return true }
-	if src.Type == "video" {
+	if src.Type == course.SourceVideo {
 		accept = acceptMedia
 	}
 	res, err := p.Media.Download(ctx, src.URL, accept, f)

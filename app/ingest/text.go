@@ -5,6 +5,8 @@ import (
 	"path"
 	"regexp"
 	"strings"
+
+	"github.com/course-supporter/course-supporter/app/course"
 )
 
 // ExtractText builds the text SourceDocument of a file by its extension
@@ -42,7 +44,7 @@ func ExtractText(filename string, data []byte, sourceURL string) (*SourceDocumen
 			}
 		}
 	}
-	doc := &SourceDocument{SourceType: "text", SourceURL: sourceURL, Title: title,
+	doc := &SourceDocument{SourceType: string(course.SourceText), SourceURL: sourceURL, Title: title,
 		Chunks: chunks, Metadata: DocMetadata{Format: ext}}
 	return finish(doc, MsgNoText)
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/course-supporter/course-supporter/app/course"
 )
 
 // maxTranscriptionResponse caps a transcription response body.
@@ -172,7 +174,7 @@ func (t *Transcriber) TranscribeAll(ctx context.Context, audio []AudioSegment) (
 // and probe results (metadata duration_sec, format, language?, strategy,
 // model).
 func VideoDocument(sourceURL, title string, info *MediaInfo, language, model string, chunks []Chunk) (*SourceDocument, error) {
-	doc := &SourceDocument{SourceType: "video", SourceURL: sourceURL, Title: title, Chunks: chunks,
+	doc := &SourceDocument{SourceType: string(course.SourceVideo), SourceURL: sourceURL, Title: title, Chunks: chunks,
 		Metadata: DocMetadata{Language: language, Strategy: "transcription", Model: model}}
 	if info != nil {
 		doc.Metadata.DurationSec = ptr(info.DurationSec)

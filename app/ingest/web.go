@@ -10,6 +10,8 @@ import (
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 	"golang.org/x/net/html/charset"
+
+	"github.com/course-supporter/course-supporter/app/course"
 )
 
 // MsgNoReadable is the permanent failure of a web page without readable
@@ -64,7 +66,7 @@ func ExtractWeb(body []byte, sourceURL, finalURL, contentType string) (*SourceDo
 		}
 	}
 
-	doc := &SourceDocument{SourceType: "web", SourceURL: sourceURL, Title: title, Metadata: meta}
+	doc := &SourceDocument{SourceType: string(course.SourceWeb), SourceURL: sourceURL, Title: title, Metadata: meta}
 	for _, b := range blocks {
 		doc.Chunks = append(doc.Chunks, Chunk{ChunkType: ChunkWebContent, Text: b})
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -13,11 +14,8 @@ import (
 )
 
 // AdminDefaults are the rate limits a new key gets when its input leaves
-// them at zero (RATE_LIMIT_PREP_DEFAULT, RATE_LIMIT_CHECK_DEFAULT).
-type AdminDefaults struct {
-	RatePrep  int
-	RateCheck int
-}
+// them at zero; the values come from the configuration.
+type AdminDefaults = course.KeyDefaults
 
 // AdminService manages tenants and API keys for the admin CLI.
 type AdminService struct {
@@ -27,15 +25,9 @@ type AdminService struct {
 
 var _ course.AdminService = (*AdminService)(nil)
 
-// NewAdminService returns the admin service on db. Zero defaults fall back
-// to the schema's defaults (60 prep, 300 check requests per minute).
+// NewAdminService returns the admin service on db; defaults fill the rate
+// limits a new key leaves at zero.
 func NewAdminService(db *DB, defaults AdminDefaults) *AdminService {
-	if defaults.RatePrep <= 0 {
-		defaults.RatePrep = 60
-	}
-	if defaults.RateCheck <= 0 {
-		defaults.RateCheck = 300
-	}
 	return &AdminService{db: db, defaults: defaults}
 }
 
@@ -45,7 +37,7 @@ func (s *AdminService) CreateTenant(ctx context.Context, name string) (*course.T
 }
 
 func createTenant(tx *gorm.DB, name string) (*course.Tenant, error) {
-	n, err := normTenantName(name)
+	n, err := course.NormalizeTenantName(name)
 	if err != nil {
 		return nil, err
 	}
@@ -62,24 +54,29 @@ func createTenant(tx *gorm.DB, name string) (*course.Tenant, error) {
 }
 
 // ListTenants returns every tenant by name, each with the number of its
-// keys that are active, unrevoked and unexpired.
+// keys that are active at this moment (course.KeyStatus decides).
 func (s *AdminService) ListTenants(ctx context.Context) ([]course.Tenant, error) {
-	var rows []tenantListRow
-	err := s.db.Gorm.WithContext(ctx).
-		Table("tenants AS t").
-		Select(`t.id, t.name, t.is_active, t.created_at, t.updated_at,
-			count(k.id) FILTER (WHERE k.is_active AND k.revoked_at IS NULL
-				AND (k.expires_at IS NULL OR k.expires_at > now())) AS active_keys`).
-		Joins("LEFT JOIN api_keys AS k ON k.tenant_id = t.id").
-		Group("t.id").
-		Order("t.name").
-		Scan(&rows).Error
-	if err != nil {
+	db := s.db.Gorm.WithContext(ctx)
+	var rows []tenantRow
+	if err := db.Order("name").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list tenants: %w", err)
+	}
+	var keys []apiKeyRow
+	if err := db.Select("tenant_id, is_active, revoked_at, expires_at").Find(&keys).Error; err != nil {
+		return nil, fmt.Errorf("list tenant keys: %w", err)
+	}
+	now := time.Now()
+	active := map[uuid.UUID]int{}
+	for _, k := range keys {
+		if course.KeyStatus(k.IsActive, k.RevokedAt, k.ExpiresAt, now) == course.KeyActive {
+			active[k.TenantID]++
+		}
 	}
 	out := make([]course.Tenant, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, toTenantWithCount(r))
+		t := toTenant(r)
+		t.ActiveKeys = active[r.ID]
+		out = append(out, t)
 	}
 	return out, nil
 }
@@ -87,7 +84,7 @@ func (s *AdminService) ListTenants(ctx context.Context) ([]course.Tenant, error)
 // SetTenantActive activates or deactivates a tenant by name. Deactivation
 // takes effect on the next request of any of its keys.
 func (s *AdminService) SetTenantActive(ctx context.Context, name string, active bool) (*course.Tenant, error) {
-	n, err := normTenantName(name)
+	n, err := course.NormalizeTenantName(name)
 	if err != nil {
 		return nil, err
 	}

@@ -3,24 +3,13 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/course-supporter/course-supporter/app/course"
-)
-
-var (
-	// fullKeyRe is a complete key; such input is matched by its hash.
-	fullKeyRe = regexp.MustCompile(`^cs_(live|test)_[0-9a-f]{32}$`)
-	// keyPrefixRe is a stored prefix or any shortening of it that still
-	// names the environment and at least one hex character, so a stray
-	// "cs_" can never select a key.
-	keyPrefixRe = regexp.MustCompile(`^cs_(live|test)_[0-9a-f]{1,8}$`)
 )
 
 // RevokeKey revokes the one active key selected by prefixOrID: a key id
@@ -30,18 +19,19 @@ func (s *AdminService) RevokeKey(ctx context.Context, prefixOrID string) (*cours
 	db := s.db.Gorm.WithContext(ctx)
 	q := db.Table("api_keys AS k").Select("k.*, t.name AS tenant_name").
 		Joins("JOIN tenants AS t ON t.id = k.tenant_id").Order("k.created_at, k.id")
-	in := strings.ToLower(strings.TrimSpace(prefixOrID))
-	var what string
-	if id, err := uuid.Parse(in); err == nil {
-		what, q = fmt.Sprintf("id '%s'", id), q.Where("k.id = ?", id)
-	} else if fullKeyRe.MatchString(in) {
-		what, q = "the given key", q.Where("k.key_hash = ?", keyHashOf(in))
-	} else if keyPrefixRe.MatchString(in) {
-		what, q = fmt.Sprintf("prefix '%s'", in), q.Where("starts_with(k.key_prefix, ?)", in)
-	} else {
-		return nil, course.Errorf(course.EINVALID,
-			"'%s' is neither a key id (UUID) nor a key prefix such as cs_live_1a2b3c4d", strings.TrimSpace(prefixOrID))
+	sel, err := course.ParseKeySelector(prefixOrID)
+	if err != nil {
+		return nil, err
 	}
+	switch {
+	case sel.ID != nil:
+		q = q.Where("k.id = ?", *sel.ID)
+	case sel.Hash != "":
+		q = q.Where("k.key_hash = ?", sel.Hash)
+	default:
+		q = q.Where("starts_with(k.key_prefix, ?)", sel.Prefix)
+	}
+	what := sel.Describe
 	var matches []apiKeyTenantRow
 	if err := q.Scan(&matches).Error; err != nil {
 		return nil, fmt.Errorf("find keys to revoke: %w", err)

@@ -26,12 +26,6 @@ type tenantRow struct {
 // TableName implements gorm's Tabler.
 func (tenantRow) TableName() string { return "tenants" }
 
-// tenantListRow is a tenant with its count of usable keys.
-type tenantListRow struct {
-	Tenant     tenantRow `gorm:"embedded"`
-	ActiveKeys int       `gorm:"column:active_keys"`
-}
-
 // apiKeyRow is one row of api_keys. KeyHash is the SHA-256 hex of the
 // secret; the secret itself is never stored.
 type apiKeyRow struct {
@@ -104,12 +98,6 @@ func toTenant(r tenantRow) course.Tenant {
 		CreatedAt: r.CreatedAt.UTC(),
 		UpdatedAt: r.UpdatedAt.UTC(),
 	}
-}
-
-func toTenantWithCount(r tenantListRow) course.Tenant {
-	t := toTenant(r.Tenant)
-	t.ActiveKeys = r.ActiveKeys
-	return t
 }
 
 func toAPIKey(r apiKeyRow, tenantName string) course.APIKey {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -47,13 +46,13 @@ func (s *KeyStore) LookupKey(ctx context.Context, keyHash string) (*course.KeyRe
 	return &r, nil
 }
 
-// TouchKey records the last use of a key, at most once per 5 minutes, so
-// the hot path never writes on every request.
+// TouchKey records the last use of a key, at most once per
+// course.KeyTouchEvery, so the hot path never writes on every request.
 func (s *KeyStore) TouchKey(ctx context.Context, keyID uuid.UUID) error {
 	_, err := s.db.Pool.Exec(ctx, `
 		UPDATE api_keys SET last_used_at = now()
 		WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - $2::interval)`,
-		keyID, (5 * time.Minute).String())
+		keyID, course.KeyTouchEvery.String())
 	if err != nil {
 		return fmt.Errorf("touch api key: %w", err)
 	}

@@ -77,7 +77,7 @@ func (materialRow) TableName() string { return "material_entries" }
 
 func toMaterial(r *materialRow) *course.Material {
 	return &course.Material{
-		ID: r.ID, TenantID: r.TenantID, NodeID: r.NodeID, SourceType: r.SourceType, Order: r.Order,
+		ID: r.ID, TenantID: r.TenantID, NodeID: r.NodeID, SourceType: course.SourceType(r.SourceType), Order: r.Order,
 		SourceURL: r.SourceURL, StorageKey: r.StorageKey, Filename: r.Filename, ContentType: r.ContentType,
 		RawHash: r.RawHash, RawSize: r.RawSize, ProcessedRawHash: r.ProcessedRawHash,
 		ProcessedHash: r.ProcessedHash, ProcessedContent: r.ProcessedContent, ProcessedAt: r.ProcessedAt,
@@ -117,7 +117,7 @@ func (s *MaterialStore) CreateMaterial(ctx context.Context, tenantID uuid.UUID, 
 		return nil, fmt.Errorf("new material id: %w", err)
 	}
 	row := &materialRow{
-		ID: id, TenantID: tenantID, NodeID: in.NodeID, SourceType: in.SourceType, SourceURL: in.SourceURL,
+		ID: id, TenantID: tenantID, NodeID: in.NodeID, SourceType: string(in.SourceType), SourceURL: in.SourceURL,
 		StorageKey: in.StorageKey, Filename: in.Filename, ContentType: in.ContentType,
 		RawHash: in.RawHash, RawSize: in.RawSize,
 	}

@@ -36,20 +36,8 @@ type keyJSON struct {
 func toKeyJSON(k *course.APIKey, now time.Time) keyJSON {
 	return keyJSON{ID: k.ID, TenantID: k.TenantID, Tenant: k.TenantName, Prefix: k.Prefix, Label: k.Label,
 		Scopes: k.Scopes, RateLimitPrep: k.RateLimitPrep, RateLimitCheck: k.RateLimitCheck,
-		Status: keyStatus(k, now), ExpiresAt: k.ExpiresAt, LastUsedAt: k.LastUsedAt,
+		Status: k.StatusAt(now), ExpiresAt: k.ExpiresAt, LastUsedAt: k.LastUsedAt,
 		RevokedAt: k.RevokedAt, CreatedAt: k.CreatedAt}
-}
-
-// keyStatus is active, revoked or expired.
-func keyStatus(k *course.APIKey, now time.Time) string {
-	switch {
-	case !k.IsActive || k.RevokedAt != nil:
-		return "revoked"
-	case k.ExpiresAt != nil && !k.ExpiresAt.After(now):
-		return "expired"
-	default:
-		return "active"
-	}
 }
 
 func keyListCmd(e *env) *cobra.Command {
@@ -95,7 +83,7 @@ func printKeys(e *env, tenant string, keys []course.APIKey, now time.Time) error
 	for i := range keys {
 		k := &keys[i]
 		tb.row(k.ID.String(), k.Prefix, k.Label, strings.Join(k.Scopes, ","),
-			strconv.Itoa(k.RateLimitPrep), strconv.Itoa(k.RateLimitCheck), keyStatus(k, now),
+			strconv.Itoa(k.RateLimitPrep), strconv.Itoa(k.RateLimitCheck), k.StatusAt(now),
 			fmtTime(k.ExpiresAt, "never"), fmtTime(k.LastUsedAt, "never"), fmtTime(&k.CreatedAt, "-"))
 	}
 	return tb.flush()

@@ -12,6 +12,7 @@ import (
 	"github.com/course-supporter/course-supporter/app/api"
 	"github.com/course-supporter/course-supporter/app/config"
 	"github.com/course-supporter/course-supporter/app/course"
+	"github.com/course-supporter/course-supporter/app/intake"
 	"github.com/course-supporter/course-supporter/app/jobs"
 	"github.com/course-supporter/course-supporter/app/objstore"
 	"github.com/course-supporter/course-supporter/app/postgres"
@@ -41,9 +42,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, onListenin
 	}
 	defer d.db.Close()
 	materials := postgres.NewMaterialStore(d.db, d.enqueuer)
+	nodes := postgres.NewNodeStore(d.db, d.enqueuer)
 	reg := newRegistry(d.db)
+	metrics := api.NewMetrics(reg)
 	srv := api.New(api.Deps{
-		Metrics: api.NewMetrics(reg),
+		Metrics: metrics,
 		Log:     log,
 		Checks: []api.NamedCheck{
 			{Name: "db", Checker: d.db},
@@ -52,10 +55,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, onListenin
 		},
 		Keys:      postgres.NewKeyStore(d.db),
 		Limiter:   postgres.NewRateLimiter(d.db),
-		Nodes:     postgres.NewNodeStore(d.db, d.enqueuer),
+		Nodes:     nodes,
 		Materials: materials,
 		Jobs:      postgres.NewJobStore(d.db, d.enqueuer),
-		Objects:   d.store,
+		Intake: intake.New(intake.Deps{Nodes: nodes, Materials: materials, Objects: d.store, Observer: metrics, Log: log},
+			intakeOptions(cfg)),
 	}, apiOptions(cfg))
 
 	var runner *workerSet
@@ -76,7 +80,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, onListenin
 		stopWorkers()
 		return fmt.Errorf("listen %s: %w", cfg.HTTP.Addr, err)
 	}
-	metrics, metricsAddr, err := startMetrics(ctx, cfg.HTTP.MetricsAddr, reg, live, log)
+	metricsSrv, metricsAddr, err := startMetrics(ctx, cfg.HTTP.MetricsAddr, reg, live, log)
 	if err != nil {
 		_ = ln.Close()
 		stopWorkers()
@@ -104,8 +108,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, onListenin
 			err = werr
 		}
 	}
-	if metrics != nil {
-		_ = metrics.Shutdown(sctx)
+	if metricsSrv != nil {
+		_ = metricsSrv.Shutdown(sctx)
 	}
 	log.Info("app_stopped")
 	return err
@@ -119,13 +123,11 @@ func apiOptions(cfg *config.Config) api.Options {
 		WriteTimeout:      cfg.HTTP.WriteTimeout,
 		IdleTimeout:       cfg.HTTP.IdleTimeout,
 		TrustedProxies:    cfg.HTTP.TrustedProxies,
+		HealthTimeout:     cfg.HTTP.HealthTimeout,
 		ShutdownTimeout:   cfg.HTTP.ShutdownTimeout,
 		RateLimitEnabled:  cfg.Auth.RateLimitEnabled,
-		UploadMaxBytes:    cfg.Upload.MaxBytes,
+		KeyCacheTTL:       cfg.Auth.KeyCacheTTL,
 		UploadConcurrency: cfg.Upload.MaxConcurrent,
-		PresignTTL:        cfg.Upload.PresignTTL,
-		ObjectURLBase:     strings.TrimRight(cfg.S3.Endpoint, "/") + "/" + cfg.S3.Bucket,
-		Platforms:         course.DefaultPlatforms,
 		CORS: api.CORSOptions{
 			AllowedOrigins:   cfg.CORS.AllowedOrigins,
 			AllowCredentials: cfg.CORS.AllowCredentials,
@@ -134,6 +136,15 @@ func apiOptions(cfg *config.Config) api.Options {
 			ExposedHeaders:   cfg.CORS.ExposedHeaders,
 			MaxAge:           cfg.CORS.MaxAge,
 		},
+	}
+}
+
+func intakeOptions(cfg *config.Config) intake.Options {
+	return intake.Options{
+		MaxBytes:      cfg.Upload.MaxBytes,
+		PresignTTL:    cfg.Upload.PresignTTL,
+		ObjectURLBase: strings.TrimRight(cfg.S3.Endpoint, "/") + "/" + cfg.S3.Bucket,
+		Platforms:     course.DefaultPlatforms,
 	}
 }
 

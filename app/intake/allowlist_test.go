@@ -1,15 +1,16 @@
-package sniff_test
+package intake_test
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/course-supporter/course-supporter/app/sniff"
+	"github.com/course-supporter/course-supporter/app/course"
+	"github.com/course-supporter/course-supporter/app/intake"
 )
 
 func TestExtensions(t *testing.T) {
 	cases := []struct {
-		sourceType string
+		sourceType course.SourceType
 		want       string
 	}{
 		{"video", "['.mp4', '.webm', '.mkv', '.avi']"},
@@ -20,7 +21,7 @@ func TestExtensions(t *testing.T) {
 		{"Video", "[]"},
 	}
 	for _, tc := range cases {
-		if got := sniff.FormatAccepted(sniff.Extensions(tc.sourceType)); got != tc.want {
+		if got := intake.FormatAccepted(intake.Extensions(tc.sourceType)); got != tc.want {
 			t.Errorf("Extensions(%q) = %s, want %s", tc.sourceType, got, tc.want)
 		}
 	}
@@ -36,7 +37,7 @@ func TestFormatAccepted(t *testing.T) {
 		{[]string{".mp4", ".webm", ".mkv", ".avi"}, "['.mp4', '.webm', '.mkv', '.avi']"},
 	}
 	for _, tc := range cases {
-		if got := sniff.FormatAccepted(tc.in); got != tc.want {
+		if got := intake.FormatAccepted(tc.in); got != tc.want {
 			t.Errorf("FormatAccepted(%q) = %s, want %s", tc.in, got, tc.want)
 		}
 	}
@@ -57,7 +58,7 @@ func TestExt(t *testing.T) {
 		{"ünï.HTM", ".htm"},
 	}
 	for _, tc := range cases {
-		if got := sniff.Ext(tc.name); got != tc.want {
+		if got := intake.Ext(tc.name); got != tc.want {
 			t.Errorf("Ext(%q) = %q, want %q", tc.name, got, tc.want)
 		}
 	}
@@ -83,14 +84,14 @@ func TestCanonicalType(t *testing.T) {
 		{".PDF", ""}, // callers pass Ext's lower-cased form
 	}
 	for _, tc := range cases {
-		if got := sniff.CanonicalType(tc.ext); got != tc.want {
+		if got := intake.CanonicalType(tc.ext); got != tc.want {
 			t.Errorf("CanonicalType(%q) = %q, want %q", tc.ext, got, tc.want)
 		}
 	}
 	// Every allowed extension has a type.
-	for _, st := range []string{"video", "presentation", "text"} {
-		for _, ext := range sniff.Extensions(st) {
-			if sniff.CanonicalType(ext) == "" {
+	for _, st := range []course.SourceType{"video", "presentation", "text"} {
+		for _, ext := range intake.Extensions(st) {
+			if intake.CanonicalType(ext) == "" {
 				t.Errorf("%s has no canonical type", ext)
 			}
 		}
@@ -100,7 +101,7 @@ func TestCanonicalType(t *testing.T) {
 // window returns a full sniff window: prefix, then ASCII filler, then tail
 // at the very end.
 func window(prefix, tail string) string {
-	return prefix + strings.Repeat("a", sniff.Window-len(prefix)-len(tail)) + tail
+	return prefix + strings.Repeat("a", intake.Window-len(prefix)-len(tail)) + tail
 }
 
 func TestMatch(t *testing.T) {
@@ -153,7 +154,7 @@ func TestMatch(t *testing.T) {
 		{"web has no files", ".url", "https://x", false},
 	}
 	for _, tc := range cases {
-		if got := sniff.Match(tc.ext, []byte(tc.head)); got != tc.want {
+		if got := intake.Match(tc.ext, []byte(tc.head)); got != tc.want {
 			t.Errorf("%s: Match(%s, %.40q) = %v, want %v", tc.name, tc.ext, tc.head, got, tc.want)
 		}
 	}

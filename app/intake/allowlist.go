@@ -1,13 +1,11 @@
-// Package sniff holds the upload rules that need no I/O: the extension
-// allowlist per source type, canonical content types, signature checks on
-// the first bytes of a file, and safe object-key filenames.
-package sniff
+package intake
 
 import (
 	"bytes"
-	"path"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/course-supporter/course-supporter/app/course"
 )
 
 type kind struct {
@@ -20,9 +18,11 @@ var (
 	ebml = func(b []byte) bool { return bytes.HasPrefix(b, []byte{0x1A, 0x45, 0xDF, 0xA3}) }
 )
 
-// allowlist is the table of uploads-and-storage §3, in its order.
-var allowlist = map[string][]kind{
-	"video": {
+// allowlist is the table of accepted files per source type, in its order
+// (docs/design/uploads-and-storage.md, "Accepted files"). Web materials
+// are URLs only, so they have no entry.
+var allowlist = map[course.SourceType][]kind{
+	course.SourceVideo: {
 		{".mp4", "video/mp4", func(b []byte) bool { return len(b) >= 8 && string(b[4:8]) == "ftyp" }},
 		{".webm", "video/webm", ebml},
 		{".mkv", "video/x-matroska", ebml},
@@ -30,11 +30,11 @@ var allowlist = map[string][]kind{
 			return len(b) >= 12 && string(b[:4]) == "RIFF" && string(b[8:12]) == "AVI "
 		}},
 	},
-	"presentation": {
+	course.SourcePresentation: {
 		{".pdf", "application/pdf", func(b []byte) bool { return bytes.HasPrefix(b, []byte("%PDF-")) }},
 		{".pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation", zip},
 	},
-	"text": {
+	course.SourceText: {
 		{".md", "text/markdown", isText},
 		{".markdown", "text/markdown", isText},
 		{".docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", zip},
@@ -56,7 +56,7 @@ func find(ext string) *kind {
 }
 
 // Extensions lists the accepted extensions of a source type, in table order.
-func Extensions(sourceType string) []string {
+func Extensions(sourceType course.SourceType) []string {
 	var out []string
 	for _, k := range allowlist[sourceType] {
 		out = append(out, k.ext)
@@ -123,39 +123,4 @@ func FormatAccepted(exts []string) string {
 		quoted[i] = "'" + e + "'"
 	}
 	return "[" + strings.Join(quoted, ", ") + "]"
-}
-
-// maxFilename bounds the filename part of an object key, in bytes.
-const maxFilename = 200
-
-// SafeFilename makes a client filename safe for an object key: basename
-// only, characters outside [A-Za-z0-9._-] replaced by '_', runs of '_'
-// collapsed, leading dots removed, at most 200 bytes keeping the
-// extension; "upload" when nothing is left.
-func SafeFilename(name string) string {
-	name = path.Base(strings.ReplaceAll(name, `\`, "/"))
-	var b strings.Builder
-	for _, r := range name {
-		ok := r < utf8.RuneSelf && (r == '.' || r == '-' || r == '_' ||
-			(r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9'))
-		if !ok {
-			r = '_'
-		}
-		if r == '_' && strings.HasSuffix(b.String(), "_") {
-			continue
-		}
-		b.WriteRune(r)
-	}
-	out := strings.TrimLeft(b.String(), ".")
-	if len(out) > maxFilename {
-		ext := Ext(out)
-		if len(ext) > 20 {
-			ext = ""
-		}
-		out = out[:maxFilename-len(ext)] + ext
-	}
-	if out == "" || out == "_" {
-		return "upload"
-	}
-	return out
 }

@@ -1,11 +1,11 @@
-package sniff_test
+package intake_test
 
 import (
 	"strings"
 	"testing"
 	"unicode/utf8"
 
-	"github.com/course-supporter/course-supporter/app/sniff"
+	"github.com/course-supporter/course-supporter/app/intake"
 )
 
 func TestSafeFilename(t *testing.T) {
@@ -39,7 +39,7 @@ func TestSafeFilename(t *testing.T) {
 		{strings.Repeat("é", 300) + ".md", "_.md"},
 	}
 	for _, tc := range cases {
-		if got := sniff.SafeFilename(tc.in); got != tc.want {
+		if got := intake.SafeFilename(tc.in); got != tc.want {
 			t.Errorf("SafeFilename(%.60q) = %.60q, want %.60q", tc.in, got, tc.want)
 		}
 	}
@@ -52,7 +52,7 @@ func FuzzSafeFilename(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		out := sniff.SafeFilename(in)
+		out := intake.SafeFilename(in)
 		if out == "" || len(out) > 200 || strings.ContainsAny(out, "/\\") || strings.HasPrefix(out, ".") {
 			t.Fatalf("SafeFilename(%q) = %q", in, out)
 		}
@@ -64,7 +64,7 @@ func FuzzSafeFilename(f *testing.F) {
 		if !utf8.ValidString(out) || strings.Contains(out, "__") || strings.IndexFunc(out, notAllowed) >= 0 {
 			t.Fatalf("SafeFilename(%q) = %q: outside [A-Za-z0-9._-] or a run of _", in, out)
 		}
-		if again := sniff.SafeFilename(out); again != out {
+		if again := intake.SafeFilename(out); again != out {
 			t.Fatalf("not idempotent: %q -> %q -> %q", in, out, again)
 		}
 	})
