@@ -16,7 +16,7 @@ type JobPath struct {
 	JobID string `path:"job_id" format:"uuid" doc:"Job id"`
 }
 
-// JobResponse is a job as clients follow it (api.md §9).
+// JobResponse is a job as clients follow it (docs/design/api.md, "Jobs").
 type JobResponse struct {
 	ID           string     `json:"id" format:"uuid"`
 	JobType      string     `json:"job_type" enum:"ingest,generate,reconcile,refine,embed"`
@@ -37,7 +37,8 @@ type JobResponse struct {
 	EstimatedAt  *time.Time `json:"estimated_at" nullable:"true" doc:"When a deferred job is next scheduled to start"`
 }
 
-func toJobResponse(j *course.Job) JobResponse {
+func toJobResponse(rep *course.JobReport) JobResponse {
+	j := &rep.Job
 	r := JobResponse{
 		ID: j.ID.String(), JobType: j.Type, Priority: j.Priority, Status: j.Status,
 		TenantID: uuidStr(j.TenantID), NodeID: uuidStr(j.NodeID), MaterialID: uuidStr(j.MaterialID),
@@ -45,8 +46,8 @@ func toJobResponse(j *course.Job) JobResponse {
 		DependsOn: make([]string, len(j.DependsOn)), SnapshotID: uuidStr(j.SnapshotID),
 		QueuedAt: j.QueuedAt, StartedAt: j.StartedAt, CompletedAt: j.CompletedAt, EstimatedAt: j.EstimatedAt,
 	}
-	if j.QueueJobID != nil {
-		r.QueueJobID = strPtr(strconv.FormatInt(*j.QueueJobID, 10))
+	if rep.QueueRef != nil {
+		r.QueueJobID = strPtr(strconv.FormatInt(int64(*rep.QueueRef), 10))
 	}
 	for i, d := range j.DependsOn {
 		r.DependsOn[i] = d.String()

@@ -1,7 +1,7 @@
 package course
 
 // JobStart is the verdict of the start guard a worker runs before any work
-// (jobs.md §4).
+// (docs/design/jobs.md, "Start guard").
 type JobStart int
 
 // Start guard verdicts.

@@ -17,7 +17,7 @@ const (
 )
 
 // Job statuses: the client contract. complete, failed and cancelled are
-// final; a job waiting for dependencies is queued with no QueueJobID.
+// final; a job waiting for dependencies is queued without a queue record.
 const (
 	JobQueued    = "queued"
 	JobActive    = "active"
@@ -42,7 +42,6 @@ type Job struct {
 	Type         string
 	Priority     string
 	Status       string
-	QueueJobID   *int64
 	ErrorMessage *string
 	Attempt      int
 	MaxAttempts  int
@@ -59,10 +58,18 @@ func (j *Job) Final() bool {
 	return j.Status == JobComplete || j.Status == JobFailed || j.Status == JobCancelled
 }
 
+// JobReport is a job as clients follow it: the job and the id of its
+// queue record, which operators use to find it in the queue (nil while
+// the job waits for dependencies).
+type JobReport struct {
+	Job
+	QueueRef *QueueRef
+}
+
 // JobService reads jobs; jobs are created by the services whose state
 // changes need them, in the same transaction.
 type JobService interface {
 	// GetJob returns one job of the tenant; ENOTFOUND ("Job not found")
 	// for an unknown or foreign job.
-	GetJob(ctx context.Context, tenantID, id uuid.UUID) (*Job, error)
+	GetJob(ctx context.Context, tenantID, id uuid.UUID) (*JobReport, error)
 }

@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -49,20 +48,8 @@ func (IngestArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueIngest, Priority: PriorityNormal}
 }
 
-// IngestStore is the part of the store the ingest worker needs.
-type IngestStore interface {
-	// StartIngest runs the start guard and, on StartRun, returns the job
-	// (now active) and its material.
-	StartIngest(ctx context.Context, id uuid.UUID) (course.JobStart, *course.IngestTask, error)
-	// CompleteIngest stores the result; done completes the queue record
-	// in the same transaction.
-	CompleteIngest(ctx context.Context, id uuid.UUID, res *course.IngestResult, done func(*sql.Tx) error) error
-	RequeueJob(ctx context.Context, id uuid.UUID, msg string, next time.Time) error
-	// InterruptJob requeues an attempt a shutdown cut short, uncounted.
-	InterruptJob(ctx context.Context, id uuid.UUID, next time.Time) error
-	FailJob(ctx context.Context, id uuid.UUID, msg string) error
-	DeferJob(ctx context.Context, id uuid.UUID, at time.Time) error
-}
+// IngestStore is the job state machine the ingest worker drives.
+type IngestStore = course.JobLifecycle
 
 // Downloader streams a stored object (objstore.Store).
 type Downloader interface {
@@ -76,7 +63,7 @@ type Processor interface {
 }
 
 // IngestWorker turns a material's raw source into its SourceDocument and
-// chunks (jobs.md §5). Its dependencies are fields, set by NewRunner.
+// chunks (docs/design/jobs.md, "Ingest"). Its dependencies are fields, set by NewRunner.
 type IngestWorker struct {
 	river.WorkerDefaults[IngestArgs]
 	Store    IngestStore
@@ -134,8 +121,12 @@ func (w *IngestWorker) Work(ctx context.Context, job *river.Job[IngestArgs]) err
 	started := time.Now()
 	res, err := w.ingest(ctx, m)
 	if err == nil {
-		err = w.Store.CompleteIngest(ctx, id, res, func(tx *sql.Tx) error {
-			_, err := river.JobCompleteTx[*riverdatabasesql.Driver](ctx, tx, job)
+		err = w.Store.CompleteIngest(ctx, id, res, func(ctx context.Context, tx course.Tx) error {
+			t, err := sqlTx(tx)
+			if err != nil {
+				return err
+			}
+			_, err = river.JobCompleteTx[*riverdatabasesql.Driver](ctx, t, job)
 			return err
 		})
 	}

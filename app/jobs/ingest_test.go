@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"log/slog"
 	"testing"
@@ -21,7 +20,7 @@ type recordingStore struct{ calls []string }
 func (r *recordingStore) StartIngest(context.Context, uuid.UUID) (course.JobStart, *course.IngestTask, error) {
 	return course.StartStale, nil, nil
 }
-func (r *recordingStore) CompleteIngest(context.Context, uuid.UUID, *course.IngestResult, func(*sql.Tx) error) error {
+func (r *recordingStore) CompleteIngest(context.Context, uuid.UUID, *course.IngestResult, course.QueueDone) error {
 	return nil
 }
 func (r *recordingStore) RequeueJob(_ context.Context, _ uuid.UUID, msg string, _ time.Time) error {

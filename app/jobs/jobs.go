@@ -14,10 +14,11 @@ import (
 	"math"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/course-supporter/course-supporter/app/course"
 )
 
 // Queues.
@@ -26,7 +27,7 @@ const (
 	QueueIngest      = "ingest"
 )
 
-// River priorities of the business priorities (jobs.md §1).
+// River priorities of the business priorities (docs/design/jobs.md, "Priorities").
 const (
 	PriorityImmediate = 1
 	PriorityNormal    = 2
@@ -59,46 +60,81 @@ func NewEnqueuer(db *sql.DB, o EnqueueOptions) (*Enqueuer, error) {
 	return &Enqueuer{client: c, window: o.Window, maxAttempts: o.MaxAttempts}, nil
 }
 
+var _ course.JobQueue = (*Enqueuer)(nil)
+
 // MaxAttempts is the attempt limit given to new jobs.
 func (e *Enqueuer) MaxAttempts() int { return e.maxAttempts }
 
-// CleanupObjectsTx schedules the deletion of objects in tx.
-func (e *Enqueuer) CleanupObjectsTx(ctx context.Context, tx *sql.Tx, keys []string) error {
+// sqlTx unwraps the store's transaction: the queue and the store share
+// one database/sql handle, so a record commits with the state change.
+func sqlTx(tx course.Tx) (*sql.Tx, error) {
+	t, ok := tx.Handle().(*sql.Tx)
+	if !ok {
+		return nil, fmt.Errorf("queue: not a database/sql transaction (%T)", tx.Handle())
+	}
+	return t, nil
+}
+
+// ScheduleCleanup schedules the deletion of objects in tx.
+func (e *Enqueuer) ScheduleCleanup(ctx context.Context, tx course.Tx, keys []string) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	if _, err := e.client.InsertTx(ctx, tx, CleanupArgs{Keys: keys}, nil); err != nil {
+	t, err := sqlTx(tx)
+	if err != nil {
+		return err
+	}
+	if _, err := e.client.InsertTx(ctx, t, CleanupArgs{Keys: keys}, nil); err != nil {
 		return fmt.Errorf("enqueue storage cleanup: %w", err)
 	}
 	return nil
 }
 
-// IngestTx inserts the River job of business ingest job jobID in tx. It
-// returns River's job id and, when the heavy-work window defers the job,
-// the time it is scheduled for.
-func (e *Enqueuer) IngestTx(ctx context.Context, tx *sql.Tx, jobID uuid.UUID) (int64, *time.Time, error) {
-	opts := &river.InsertOpts{MaxAttempts: e.maxAttempts}
+// Schedule inserts the River job of a business job in tx. Only ingest
+// jobs have a worker so far; other types stay waiting (ErrNotQueueable).
+// When the heavy-work window defers the job, the ticket says until when.
+func (e *Enqueuer) Schedule(ctx context.Context, tx course.Tx, job *course.Job) (course.QueueTicket, error) {
+	if job.Type != course.JobIngest {
+		return course.QueueTicket{}, course.ErrNotQueueable
+	}
+	t, err := sqlTx(tx)
+	if err != nil {
+		return course.QueueTicket{}, err
+	}
+	opts := &river.InsertOpts{MaxAttempts: e.maxAttempts, Priority: riverPriority(job.Priority)}
 	var deferred *time.Time
-	if now := time.Now(); e.window.applies(KindIngest, PriorityNormal) {
+	if now := time.Now(); e.window.applies(KindIngest, opts.Priority) {
 		if next := e.window.Next(now); next.After(now) {
 			opts.ScheduledAt = next
 			deferred = &next
 		}
 	}
-	res, err := e.client.InsertTx(ctx, tx, IngestArgs{JobID: jobID}, opts)
+	res, err := e.client.InsertTx(ctx, t, IngestArgs{JobID: job.ID}, opts)
 	if err != nil {
-		return 0, nil, fmt.Errorf("enqueue ingest: %w", err)
+		return course.QueueTicket{}, fmt.Errorf("enqueue ingest: %w", err)
 	}
-	return res.Job.ID, deferred, nil
+	return course.QueueTicket{Ref: course.QueueRef(res.Job.ID), DeferredUntil: deferred}, nil
 }
 
-// CancelTx cancels River job id in tx (a job whose target was deleted).
+// Unschedule cancels River job ref in tx (a job whose target was deleted).
 // A job already finished is left as it is.
-func (e *Enqueuer) CancelTx(ctx context.Context, tx *sql.Tx, id int64) error {
-	if _, err := e.client.JobCancelTx(ctx, tx, id); err != nil && !isNotFound(err) {
-		return fmt.Errorf("cancel queue job %d: %w", id, err)
+func (e *Enqueuer) Unschedule(ctx context.Context, tx course.Tx, ref course.QueueRef) error {
+	t, err := sqlTx(tx)
+	if err != nil {
+		return err
+	}
+	if _, err := e.client.JobCancelTx(ctx, t, int64(ref)); err != nil && !isNotFound(err) {
+		return fmt.Errorf("cancel queue job %d: %w", ref, err)
 	}
 	return nil
+}
+
+// riverPriority maps a business priority to River's (1 runs first).
+func riverPriority(p string) int {
+	if p == course.PriorityImmediate {
+		return PriorityImmediate
+	}
+	return PriorityNormal
 }
 
 func isNotFound(err error) bool { return errors.Is(err, rivertype.ErrNotFound) }

@@ -23,10 +23,8 @@ func (ReaperArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueMaintenance, MaxAttempts: 1}
 }
 
-// Reaper is the store's crash repair (postgres.JobStore.Reap).
-type Reaper interface {
-	Reap(ctx context.Context, maxWait time.Duration) (course.ReapStats, error)
-}
+// Reaper is the store's crash repair.
+type Reaper = course.JobReaper
 
 // ReaperWorker runs one reaper pass.
 type ReaperWorker struct {

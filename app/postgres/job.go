@@ -40,7 +40,7 @@ func (jobRow) TableName() string { return "jobs" }
 func toJob(r *jobRow, deps []uuid.UUID) *course.Job {
 	return &course.Job{
 		ID: r.ID, TenantID: r.TenantID, NodeID: r.NodeID, MaterialID: r.MaterialID,
-		Type: r.Type, Priority: r.Priority, Status: r.Status, QueueJobID: r.QueueJobID,
+		Type: r.Type, Priority: r.Priority, Status: r.Status,
 		ErrorMessage: r.ErrorMessage, Attempt: r.Attempt, MaxAttempts: r.MaxAttempts,
 		SnapshotID: r.SnapshotID, DependsOn: deps, QueuedAt: r.QueuedAt.UTC(),
 		StartedAt: utc(r.StartedAt), CompletedAt: utc(r.CompletedAt), EstimatedAt: utc(r.EstimatedAt),
@@ -55,22 +55,26 @@ func utc(t *time.Time) *time.Time {
 	return &u
 }
 
-// JobStore implements course.JobService and the state transitions the
-// workers make (jobs.md §2, §4).
+// JobStore implements course.JobService and the job state machine the
+// workers drive (course.JobLifecycle; docs/design/jobs.md).
 type JobStore struct {
 	db   *DB
-	jobs JobInserter
+	jobs course.JobQueue
 }
 
-var _ course.JobService = (*JobStore)(nil)
+var (
+	_ course.JobService   = (*JobStore)(nil)
+	_ course.JobLifecycle = (*JobStore)(nil)
+	_ course.JobReaper    = (*JobStore)(nil)
+)
 
 // NewJobStore returns a JobStore; jobs inserts and cancels queue records.
-func NewJobStore(db *DB, jobs JobInserter) *JobStore { return &JobStore{db: db, jobs: jobs} }
+func NewJobStore(db *DB, jobs course.JobQueue) *JobStore { return &JobStore{db: db, jobs: jobs} }
 
 func errJobNotFound() error { return course.Errorf(course.ENOTFOUND, "Job not found") }
 
 // GetJob returns one job of the tenant with its dependencies.
-func (s *JobStore) GetJob(ctx context.Context, tenantID, id uuid.UUID) (*course.Job, error) {
+func (s *JobStore) GetJob(ctx context.Context, tenantID, id uuid.UUID) (*course.JobReport, error) {
 	db := s.db.Gorm.WithContext(ctx)
 	var r jobRow
 	err := db.Where("id = ? AND tenant_id = ?", id, tenantID).Take(&r).Error
@@ -84,7 +88,12 @@ func (s *JobStore) GetJob(ctx context.Context, tenantID, id uuid.UUID) (*course.
 	if err != nil {
 		return nil, err
 	}
-	return toJob(&r, deps), nil
+	rep := &course.JobReport{Job: *toJob(&r, deps)}
+	if r.QueueJobID != nil {
+		ref := course.QueueRef(*r.QueueJobID)
+		rep.QueueRef = &ref
+	}
+	return rep, nil
 }
 
 func dependencies(tx *gorm.DB, id uuid.UUID) ([]uuid.UUID, error) {
@@ -107,7 +116,7 @@ type ingestParams struct {
 // insertIngestJob creates the ingest job of material m and its queue
 // record in tx, and marks the material pending: all in the caller's
 // transaction, so either everything commits or nothing does.
-func insertIngestJob(ctx context.Context, tx *gorm.DB, jobs JobInserter, m *materialRow) error {
+func insertIngestJob(ctx context.Context, tx *gorm.DB, jobs course.JobQueue, m *materialRow) error {
 	id, err := uuid.NewV7()
 	if err != nil {
 		return fmt.Errorf("new job id: %w", err)
@@ -123,20 +132,35 @@ func insertIngestJob(ctx context.Context, tx *gorm.DB, jobs JobInserter, m *mate
 	if err := tx.Omit("queued_at", "updated_at").Create(row).Error; err != nil {
 		return fmt.Errorf("insert job: %w", err)
 	}
-	t, err := sqlTx(tx)
-	if err != nil {
+	if _, err := schedule(ctx, tx, jobs, row); err != nil {
 		return err
-	}
-	qid, deferred, err := jobs.IngestTx(ctx, t, id)
-	if err != nil {
-		return err
-	}
-	if err := tx.Model(&jobRow{}).Where("id = ?", id).
-		Updates(map[string]any{"queue_job_id": qid, "estimated_at": deferred}).Error; err != nil {
-		return fmt.Errorf("link queue job: %w", err)
 	}
 	if err := tx.Exec(`UPDATE material_entries SET job_id = ?, pending_since = now() WHERE id = ?`, id, m.ID).Error; err != nil {
 		return fmt.Errorf("mark material pending: %w", err)
 	}
 	return nil
+}
+
+// schedule gives job r its queue record in tx and links it; false when the
+// queue has no worker for the job's type yet, so it stays waiting.
+func schedule(ctx context.Context, tx *gorm.DB, jobs course.JobQueue, r *jobRow) (bool, error) {
+	if jobs == nil {
+		return false, nil
+	}
+	t, err := txOf(tx)
+	if err != nil {
+		return false, err
+	}
+	ticket, err := jobs.Schedule(ctx, t, toJob(r, nil))
+	if errors.Is(err, course.ErrNotQueueable) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := tx.Exec(`UPDATE jobs SET queue_job_id = ?, estimated_at = ? WHERE id = ?`,
+		int64(ticket.Ref), ticket.DeferredUntil, r.ID).Error; err != nil {
+		return false, fmt.Errorf("link queue job: %w", err)
+	}
+	return true, nil
 }

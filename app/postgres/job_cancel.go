@@ -6,13 +6,16 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+
+	"github.com/course-supporter/course-supporter/app/course"
 )
 
-// cancelJobs cancels the unfinished jobs matching cond (jobs.md §4
-// cancellation: "Material deleted" / "Node deleted"), their queue records
+// cancelJobs cancels the unfinished jobs matching cond ("Material
+// deleted" / "Node deleted"; docs/design/jobs.md, "Cancellation"), their
+// queue records
 // and, transitively, their dependents, in tx. A worker running one of them
 // finds it cancelled when it tries to store its result.
-func cancelJobs(ctx context.Context, tx *gorm.DB, ins JobInserter, msg, cond string, args ...any) error {
+func cancelJobs(ctx context.Context, tx *gorm.DB, ins course.JobQueue, msg, cond string, args ...any) error {
 	var rows []jobRow
 	err := tx.Raw(`UPDATE jobs SET status = 'cancelled', error_message = ?, completed_at = now(), estimated_at = NULL
 		WHERE status IN ('queued', 'active') AND `+cond+` RETURNING *`, append([]any{msg}, args...)...).Scan(&rows).Error
@@ -32,12 +35,12 @@ func cancelJobs(ctx context.Context, tx *gorm.DB, ins JobInserter, msg, cond str
 }
 
 // cancelMaterialJobs cancels the jobs working on one material.
-func cancelMaterialJobs(ctx context.Context, tx *gorm.DB, ins JobInserter, materialID uuid.UUID, msg string) error {
+func cancelMaterialJobs(ctx context.Context, tx *gorm.DB, ins course.JobQueue, materialID uuid.UUID, msg string) error {
 	return cancelJobs(ctx, tx, ins, msg, "materialentry_id = ?", materialID)
 }
 
 // cancelSubtreeJobs cancels the jobs working on any node of a subtree.
-func cancelSubtreeJobs(ctx context.Context, tx *gorm.DB, ins JobInserter, tenantID, rootID uuid.UUID) error {
+func cancelSubtreeJobs(ctx context.Context, tx *gorm.DB, ins course.JobQueue, tenantID, rootID uuid.UUID) error {
 	return cancelJobs(ctx, tx, ins, "Node deleted", `tenant_id = ? AND materialnode_id IN (
 			WITH RECURSIVE sub AS (
 				SELECT id FROM material_nodes WHERE id = ? AND tenant_id = ?

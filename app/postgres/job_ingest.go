@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 
@@ -69,7 +68,7 @@ func (s *JobStore) ingestMaterial(tx *gorm.DB, r *jobRow) (*materialRow, error) 
 // (embeddings of unchanged chunks kept), fingerprint invalidation, the
 // job complete, and — through done, in the same transaction — the queue
 // record. A material deleted meanwhile cancels the job instead.
-func (s *JobStore) CompleteIngest(ctx context.Context, id uuid.UUID, res *course.IngestResult, done func(*sql.Tx) error) error {
+func (s *JobStore) CompleteIngest(ctx context.Context, id uuid.UUID, res *course.IngestResult, done course.QueueDone) error {
 	return inTx(ctx, s.db, func(tx *gorm.DB) error {
 		r, err := lockJob(tx, id)
 		if err != nil {
@@ -98,11 +97,11 @@ func (s *JobStore) CompleteIngest(ctx context.Context, id uuid.UUID, res *course
 			estimated_at = NULL WHERE id = ? AND status = 'active'`, id).Error; err != nil {
 			return fmt.Errorf("complete job: %w", err)
 		}
-		t, err := sqlTx(tx)
+		t, err := txOf(tx)
 		if err != nil {
 			return err
 		}
-		return done(t)
+		return done(ctx, t)
 	})
 }
 

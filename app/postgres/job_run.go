@@ -176,11 +176,11 @@ func (s *JobStore) cancelQueued(ctx context.Context, tx *gorm.DB, qid *int64) er
 	if qid == nil || s.jobs == nil {
 		return nil
 	}
-	t, err := sqlTx(tx)
+	t, err := txOf(tx)
 	if err != nil {
 		return err
 	}
-	return s.jobs.CancelTx(ctx, t, *qid)
+	return s.jobs.Unschedule(ctx, t, course.QueueRef(*qid))
 }
 
 // RequeueJob records a retryable failure: the job goes back to queued

@@ -13,21 +13,6 @@ import (
 	"github.com/course-supporter/course-supporter/app/course"
 )
 
-// JobInserter enqueues follow-up work inside a store transaction, so the
-// job commits or rolls back with the rows that need it. The jobs package
-// implements it; cmd wires it in.
-type JobInserter interface {
-	// CleanupObjectsTx schedules the deletion of stored objects.
-	CleanupObjectsTx(ctx context.Context, tx *sql.Tx, keys []string) error
-	// IngestTx inserts the queue record of ingest job jobID; it returns the
-	// record's id and, when the heavy-work window defers it, its start.
-	IngestTx(ctx context.Context, tx *sql.Tx, jobID uuid.UUID) (int64, *time.Time, error)
-	// CancelTx cancels a queue record.
-	CancelTx(ctx context.Context, tx *sql.Tx, queueJobID int64) error
-	// MaxAttempts is the attempt limit of new jobs.
-	MaxAttempts() int
-}
-
 // sqlTx returns the database/sql transaction under a GORM transaction.
 func sqlTx(tx *gorm.DB) (*sql.Tx, error) {
 	t, ok := tx.Statement.ConnPool.(*sql.Tx)
@@ -37,16 +22,26 @@ func sqlTx(tx *gorm.DB) (*sql.Tx, error) {
 	return t, nil
 }
 
+// txOf wraps the transaction for the queue, which writes its records
+// through it (course.Tx): the one place a transaction leaves this package.
+func txOf(tx *gorm.DB) (course.Tx, error) {
+	t, err := sqlTx(tx)
+	if err != nil {
+		return course.Tx{}, err
+	}
+	return course.NewTx(t), nil
+}
+
 // scheduleCleanup enqueues the deletion of keys in the transaction.
-func scheduleCleanup(ctx context.Context, tx *gorm.DB, jobs JobInserter, keys []string) error {
+func scheduleCleanup(ctx context.Context, tx *gorm.DB, jobs course.JobQueue, keys []string) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	t, err := sqlTx(tx)
+	t, err := txOf(tx)
 	if err != nil {
 		return err
 	}
-	return jobs.CleanupObjectsTx(ctx, t, keys)
+	return jobs.ScheduleCleanup(ctx, t, keys)
 }
 
 // materialRow is the material_entries row.
@@ -89,13 +84,13 @@ func toMaterial(r *materialRow) *course.Material {
 // MaterialStore implements course.MaterialService.
 type MaterialStore struct {
 	db   *DB
-	jobs JobInserter
+	jobs course.JobQueue
 }
 
 var _ course.MaterialService = (*MaterialStore)(nil)
 
 // NewMaterialStore returns a MaterialStore; jobs enqueues object cleanups.
-func NewMaterialStore(db *DB, jobs JobInserter) *MaterialStore {
+func NewMaterialStore(db *DB, jobs course.JobQueue) *MaterialStore {
 	return &MaterialStore{db: db, jobs: jobs}
 }
 

@@ -58,14 +58,14 @@ func stringList(b []byte) []string {
 // in its WHERE clause, so another tenant's node is simply not found.
 type NodeStore struct {
 	db   *DB
-	jobs JobInserter
+	jobs course.JobQueue
 }
 
 var _ course.NodeService = (*NodeStore)(nil)
 
 // NewNodeStore returns a NodeStore on db; jobs enqueues the cleanup of the
 // objects of deleted subtrees.
-func NewNodeStore(db *DB, jobs JobInserter) *NodeStore { return &NodeStore{db: db, jobs: jobs} }
+func NewNodeStore(db *DB, jobs course.JobQueue) *NodeStore { return &NodeStore{db: db, jobs: jobs} }
 
 func errNodeNotFound() error { return course.Errorf(course.ENOTFOUND, "Node not found") }
 

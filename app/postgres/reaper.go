@@ -121,24 +121,9 @@ func (s *JobStore) reapWaiting(ctx context.Context, maxWait time.Duration, st *c
 }
 
 // release gives a waiting job whose dependencies are all complete its
-// queue record. Only ingest jobs have a queue kind so far; other types
-// stay waiting until their workers exist.
+// queue record; a type the queue has no worker for yet stays waiting.
 func (s *JobStore) release(ctx context.Context, tx *gorm.DB, r *jobRow) (bool, error) {
-	if r.Type != course.JobIngest || s.jobs == nil {
-		return false, nil
-	}
-	t, err := sqlTx(tx)
-	if err != nil {
-		return false, err
-	}
-	qid, deferred, err := s.jobs.IngestTx(ctx, t, r.ID)
-	if err != nil {
-		return false, err
-	}
-	if err := tx.Exec(`UPDATE jobs SET queue_job_id = ?, estimated_at = ? WHERE id = ?`, qid, deferred, r.ID).Error; err != nil {
-		return false, fmt.Errorf("release job: %w", err)
-	}
-	return true, nil
+	return schedule(ctx, tx, s.jobs, r)
 }
 
 // unlockMaterials clears materials whose in-flight job is final; a job
