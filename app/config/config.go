@@ -103,7 +103,8 @@ func Load(lookup LookupFunc) (*Config, error) {
 	return cfg, nil
 }
 
-func (l *loader) load() *Config {
+// loadBase reads what every command needs: environment and logging.
+func (l *loader) loadBase() *Config {
 	c := &Config{}
 	c.Environment = l.oneOf("ENVIRONMENT", "development", "development", "staging", "production", "testing")
 	c.LogLevel = l.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error")
@@ -112,6 +113,17 @@ func (l *loader) load() *Config {
 		defFormat = "text"
 	}
 	c.LogFormat = l.oneOf("LOG_FORMAT", defFormat, "json", "text")
+	return c
+}
+
+// rateDefaults reads the rate limits a new API key gets.
+func (l *loader) rateDefaults() (prep, check int) {
+	return int(l.integer("RATE_LIMIT_PREP_DEFAULT", 60, 1, 1_000_000)),
+		int(l.integer("RATE_LIMIT_CHECK_DEFAULT", 300, 1, 1_000_000))
+}
+
+func (l *loader) load() *Config {
+	c := l.loadBase()
 
 	c.HTTP = l.loadHTTP()
 	c.Database = l.loadDatabase()
@@ -124,10 +136,9 @@ func (l *loader) load() *Config {
 	}
 	c.Auth = Auth{
 		RateLimitEnabled: l.boolean("RATE_LIMIT_ENABLED", true),
-		RatePrepDefault:  int(l.integer("RATE_LIMIT_PREP_DEFAULT", 60, 1, 1_000_000)),
-		RateCheckDefault: int(l.integer("RATE_LIMIT_CHECK_DEFAULT", 300, 1, 1_000_000)),
 		KeyCacheTTL:      10 * time.Second,
 	}
+	c.Auth.RatePrepDefault, c.Auth.RateCheckDefault = l.rateDefaults()
 	c.CORS = l.loadCORS()
 	c.Worker = l.loadWorker()
 	c.Ingest = l.loadIngest(c.Environment)

@@ -187,3 +187,28 @@ func ReadNames() []string {
 	sort.Strings(names)
 	return names
 }
+
+// Admin is the configuration of the commands that only talk to the
+// database (tenant, key, migrate): they read nothing else, so an operator
+// needs no storage credentials or server settings to run them.
+type Admin struct {
+	Environment string
+	LogLevel    string
+	LogFormat   string
+	Database    Database
+	// RatePrepDefault and RateCheckDefault are the limits a new key gets.
+	RatePrepDefault  int
+	RateCheckDefault int
+}
+
+// LoadAdmin reads and validates the variables of the admin commands only.
+func LoadAdmin(lookup LookupFunc) (*Admin, error) {
+	l := newLoader(lookup)
+	c := l.loadBase()
+	a := &Admin{Environment: c.Environment, LogLevel: c.LogLevel, LogFormat: c.LogFormat, Database: l.loadDatabase()}
+	a.RatePrepDefault, a.RateCheckDefault = l.rateDefaults()
+	if len(l.problems) > 0 {
+		return nil, l.problems
+	}
+	return a, nil
+}

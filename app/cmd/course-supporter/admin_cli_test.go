@@ -331,3 +331,36 @@ func TestAdminHelpAndUsage(t *testing.T) {
 		}
 	}
 }
+
+// Ensure the admin and migrate commands need only the database: no S3
+// credentials, no server settings, and no config_loaded line on stderr.
+func TestAdminCommandsNeedOnlyTheDatabase(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{"DATABASE_URL": testdb.New(t)}
+	for _, args := range [][]string{{"migrate", "version"}, {"tenant", "create", "--name", "acme"},
+		{"key", "create", "--tenant", "acme", "--scopes", "prep"}, {"tenant", "list"}, {"key", "list", "--tenant", "acme"}} {
+		code, _, errOut := cliExit(t, vars, args...)
+		if code != 0 || strings.Contains(errOut, "config_loaded") || strings.Contains(errOut, "S3_") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
+		}
+	}
+}
+
+// Ensure `tenant create --json` prints exactly one object with the id,
+// name, status and creation time.
+func TestTenantCreateJSON(t *testing.T) {
+	t.Parallel()
+	vars := adminVars(testdb.New(t))
+	out := mustCLI(t, vars, "tenant", "create", "--name", "acme", "--json")
+	got := mustJSON[map[string]any](t, out)
+	if len(got) != 4 || got["name"] != "acme" || got["status"] != "active" || got["id"] == "" || got["created_at"] == nil {
+		t.Fatalf("tenant create --json: %s", out)
+	}
+	if _, err := time.Parse(time.RFC3339, got["created_at"].(string)); err != nil {
+		t.Fatalf("created_at: %v", err)
+	}
+	ts := mustJSON[[]map[string]any](t, mustCLI(t, vars, "tenant", "list", "--json"))
+	if len(ts) != 1 || ts[0]["id"] != got["id"] || ts[0]["status"] != "active" {
+		t.Fatalf("tenant list --json: %+v", ts)
+	}
+}

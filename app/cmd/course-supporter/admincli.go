@@ -17,26 +17,38 @@ import (
 	"github.com/course-supporter/course-supporter/app/postgres"
 )
 
-// adminFunc is the body of an admin command, run with an open database.
-type adminFunc func(ctx context.Context, cfg *config.Config, admin *postgres.AdminService) error
+// adminFunc is the body of an admin command. It sees only the domain's
+// interface, so the commands hold no storage logic and their behaviour is
+// the contract course.AdminService documents.
+type adminFunc func(ctx context.Context, admin course.AdminService) error
 
-// withAdmin loads the configuration (logging to stderr, so stdout stays
-// parseable), opens a small pool and runs fn with the admin service.
+// withAdmin reads only the admin configuration (the database and the key
+// defaults: no storage credentials, no config_loaded line), opens a small
+// pool and runs fn with the admin service.
 func withAdmin(e *env, cmd *cobra.Command, fn adminFunc) error {
-	cfg, _, err := e.loadConfig("cli")
+	cfg, err := e.loadAdminConfig()
 	if err != nil {
 		return err
 	}
-	return openAdmin(cmd.Context(), cfg, fn)
-}
-
-func openAdmin(ctx context.Context, cfg *config.Config, fn adminFunc) error {
+	ctx := cmd.Context()
 	db, err := postgres.Open(ctx, cfg.Database.URL, postgres.Options{MaxConns: 2})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	admin := postgres.NewAdminService(db, postgres.AdminDefaults{
+	admin := postgres.NewAdminService(db, course.KeyDefaults{RatePrep: cfg.RatePrepDefault, RateCheck: cfg.RateCheckDefault})
+	return cliError(fn(ctx, admin))
+}
+
+// openAdmin runs fn with the store's admin service and the whole
+// configuration, for dev-bootstrap (which also needs the HTTP address).
+func openAdmin(ctx context.Context, cfg *config.Config, fn func(context.Context, *config.Config, *postgres.AdminService) error) error {
+	db, err := postgres.Open(ctx, cfg.Database.URL, postgres.Options{MaxConns: 2})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	admin := postgres.NewAdminService(db, course.KeyDefaults{
 		RatePrep: cfg.Auth.RatePrepDefault, RateCheck: cfg.Auth.RateCheckDefault,
 	})
 	return cliError(fn(ctx, cfg, admin))

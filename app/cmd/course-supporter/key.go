@@ -10,9 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/course-supporter/course-supporter/app/config"
 	"github.com/course-supporter/course-supporter/app/course"
-	"github.com/course-supporter/course-supporter/app/postgres"
 )
 
 // keyCmd manages API keys: create, list, revoke.
@@ -88,17 +86,20 @@ func (o *keyCreateOpts) input(cmd *cobra.Command) (course.NewAPIKey, error) {
 func keyCreateCmd(e *env) *cobra.Command {
 	var o keyCreateOpts
 	cmd := &cobra.Command{
-		Use:   "create --tenant NAME --scopes prep,check",
+		Use:   "create --tenant NAME --scopes prep,check [--json]",
 		Short: "Create an API key and print it once",
 		Long: "Create an API key for a tenant. The full key is printed once, on stdout; only its SHA-256\n" +
-			"and its prefix are stored, so it can never be shown again.",
+			"and its prefix are stored, so it can never be shown again.\n\n" +
+			"With --json, stdout is one object: {\"key\", \"id\", \"prefix\", \"tenant\", \"tenant_id\", \"scopes\",\n" +
+			"\"label\", \"rate_limit_prep\", \"rate_limit_check\", \"status\", \"expires_at\" (null or RFC 3339), ...};\n" +
+			"\"key\" appears only in this output. The warning goes to stderr.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			in, err := o.input(cmd)
 			if err != nil {
 				return err
 			}
-			return withAdmin(e, cmd, func(ctx context.Context, _ *config.Config, a *postgres.AdminService) error {
+			return withAdmin(e, cmd, func(ctx context.Context, a course.AdminService) error {
 				k, secret, err := a.CreateKey(ctx, in)
 				if err != nil {
 					return err

@@ -10,9 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
-	"github.com/course-supporter/course-supporter/app/config"
 	"github.com/course-supporter/course-supporter/app/course"
-	"github.com/course-supporter/course-supporter/app/postgres"
 )
 
 // keyJSON is one key in `key list --json` and `key create --json`; it
@@ -44,14 +42,16 @@ func keyListCmd(e *env) *cobra.Command {
 	var tenant string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "list --tenant NAME",
+		Use:   "list --tenant NAME [--json]",
 		Short: "List the keys of a tenant (never their secrets)",
-		Args:  cobra.NoArgs,
+		Long: "List the keys of a tenant, revoked and expired ones included (never their secrets).\n\n" +
+			"With --json, stdout is an array of the objects `key create --json` prints, without \"key\".",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := requireFlag("tenant", tenant); err != nil {
 				return err
 			}
-			return withAdmin(e, cmd, func(ctx context.Context, _ *config.Config, a *postgres.AdminService) error {
+			return withAdmin(e, cmd, func(ctx context.Context, a course.AdminService) error {
 				keys, err := a.ListKeys(ctx, tenant)
 				if err != nil {
 					return err
@@ -69,7 +69,7 @@ func keyListCmd(e *env) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&tenant, "tenant", "", "tenant name (required)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON for scripts")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array for scripts")
 	return cmd
 }
 
@@ -109,7 +109,7 @@ func keyRevokeCmd(e *env) *cobra.Command {
 				}
 				sel = u.String()
 			}
-			return withAdmin(e, cmd, func(ctx context.Context, _ *config.Config, a *postgres.AdminService) error {
+			return withAdmin(e, cmd, func(ctx context.Context, a course.AdminService) error {
 				k, err := a.RevokeKey(ctx, sel)
 				if err != nil {
 					return err

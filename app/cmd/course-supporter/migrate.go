@@ -18,7 +18,7 @@ func migrateCmd(e *env) *cobra.Command {
 	}
 	with := func(fn func(cmd *cobra.Command, m *postgres.Migrator, args []string) error) func(*cobra.Command, []string) error {
 		return func(cmd *cobra.Command, args []string) error {
-			cfg, _, err := e.loadConfig("migrate")
+			cfg, err := e.loadAdminConfig()
 			if err != nil {
 				return err
 			}

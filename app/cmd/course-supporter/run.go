@@ -72,6 +72,17 @@ func (e *env) loadConfig(component string) (*config.Config, *slog.Logger, error)
 	return cfg, log, nil
 }
 
+// loadAdminConfig parses only what the database commands use (tenant,
+// key, migrate). They log to stderr, at the configured level, and do not
+// log config_loaded: their output is for people and scripts.
+func (e *env) loadAdminConfig() (*config.Admin, error) {
+	cfg, err := config.LoadAdmin(e.lookup)
+	if err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
 func versionCmd(e *env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
