@@ -7,7 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// Defaults of the cross-origin policy (api.md §6), used when a list in
+// Defaults of the cross-origin policy (docs/design/api.md, "CORS"), used when a list in
 // CORSOptions is empty. The configuration always passes its own lists.
 var (
 	defaultCORSMethods = []string{fiber.MethodGet, fiber.MethodPost, fiber.MethodPatch, fiber.MethodDelete}
@@ -87,7 +87,7 @@ func (p *corsPolicy) allowOrigin(origin string) string {
 	return ""
 }
 
-// cors applies the cross-origin policy of s.opts.CORS (api.md §6). It runs
+// cors applies the cross-origin policy of s.opts.CORS (docs/design/api.md, "CORS"). It runs
 // before authentication: a preflight (OPTIONS with Origin and
 // Access-Control-Request-Method) is always answered here with 204, and only
 // an allowed origin gets Access-Control-* headers, so a refused origin's

@@ -13,7 +13,8 @@ import (
 
 const allowedOrigin = "https://app.example.com"
 
-// corsDefaults are the configuration defaults of api.md §6 with one origin.
+// corsDefaults are the configuration defaults (docs/design/api.md,
+// "CORS") with one origin.
 func corsDefaults() api.CORSOptions {
 	return api.CORSOptions{
 		AllowedOrigins: []string{allowedOrigin},
@@ -118,7 +119,7 @@ func TestCORSPreflightAllowed(t *testing.T) {
 }
 
 // Ensure PATCH and DELETE are allowed even when the methods are left empty
-// (the api.md defaults apply).
+// (the defaults of docs/design/api.md apply).
 func TestCORSPreflightDefaultMethods(t *testing.T) {
 	s := corsServer(t, api.CORSOptions{AllowedOrigins: []string{allowedOrigin}})
 	resp, _ := corsDo(t, s, preflight(allowedOrigin, http.MethodDelete))

@@ -1,6 +1,6 @@
 // Package fetch is the one way the service fetches user-supplied URLs (web
 // pages for ingestion, later video URLs). It enforces the outbound rules of
-// the specification (jobs.md §9.5): http/https only, no user-info, allowed
+// the specification (docs/design/jobs.md, "Ingest"): http/https only, no user-info, allowed
 // ports only, a bounded number of redirects, a total timeout, a body cap and
 // an accepted-content-type check, and above all SSRF protection: the
 // destination address is checked at connect time on the IP that is actually

@@ -10,7 +10,7 @@ import (
 )
 
 // ChunkConfig is CHUNK_TARGET_TOKENS / CHUNK_MAX_TOKENS /
-// CHUNK_OVERLAP_TOKENS (config.md §2.7).
+// CHUNK_OVERLAP_TOKENS (docs/configuration.md).
 type ChunkConfig struct {
 	Target  int
 	Max     int
@@ -39,7 +39,7 @@ type MaterialChunk struct {
 	ContentHash string        `json:"content_hash"` // SHA-256 hex of Text
 }
 
-// EstimateTokens is ceil(UTF-8 rune count / 4) (jobs.md §10.1).
+// EstimateTokens is ceil(UTF-8 rune count / 4) (docs/design/jobs.md, "Ingest").
 func EstimateTokens(s string) int { return (utf8.RuneCountInString(s) + 3) / 4 }
 
 type piece struct {
@@ -47,7 +47,7 @@ type piece struct {
 	mergeable bool
 }
 
-// ChunkDocument splits doc into material chunks (jobs.md §10.1). A source
+// ChunkDocument splits doc into material chunks (docs/design/jobs.md, "Ingest"). A source
 // chunk above Max tokens is split at paragraph, then sentence, then word
 // boundaries into pieces of at most Target tokens, each after the first
 // starting with the last ≤ Overlap tokens of its predecessor; pieces keep

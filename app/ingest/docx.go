@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// ExtractDocx extracts word/document.xml of a .docx (jobs.md §9.4):
+// ExtractDocx extracts word/document.xml of a .docx (docs/design/jobs.md, "Ingest"):
 // paragraphs styled Title or Heading1..6 become heading chunks, other
 // paragraphs become paragraph chunks, and each table row becomes one
 // paragraph chunk with its cells joined by " | ". Chunk indexes are left

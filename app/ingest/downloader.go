@@ -18,7 +18,7 @@ const (
 )
 
 // Downloader runs the operator's VIDEO_DOWNLOADER_CMD for video-platform
-// URLs (jobs.md §9.2): the command's words, then the URL and the output
+// URLs (docs/design/jobs.md, "Ingest"): the command's words, then the URL and the output
 // path as two more arguments, never through a shell. The command is
 // trusted configuration; the URL is a validated absolute http(s) URL, so it
 // cannot be mistaken for an option.

@@ -25,7 +25,7 @@ var headingHTML = map[atom.Atom]int{
 	atom.H1: 1, atom.H2: 2, atom.H3: 3, atom.H4: 4, atom.H5: 5, atom.H6: 6,
 }
 
-// ExtractHTML extracts readable text (jobs.md §9.4): h1..h6 become heading
+// ExtractHTML extracts readable text (docs/design/jobs.md, "Ingest"): h1..h6 become heading
 // chunks, p/li/pre/blockquote/td (and similar) paragraph chunks; script,
 // style, nav, header, footer, aside and noscript are dropped. Loose text
 // between blocks becomes a paragraph too. It returns the <title>.

@@ -13,7 +13,7 @@ import (
 // pdftotext were chosen over a pure-Go PDF parser because they are robust
 // on real-world (broken, odd-encoding, CID-font) PDFs, fast, maintained in
 // Debian (package poppler-utils) and already carried by the container
-// image for pdftoppm (vision rendering, §9.3); a crash or hang stays in a
+// image for pdftoppm (vision rendering); a crash or hang stays in a
 // child process bounded by the context, not in the worker.
 type PDFTools struct {
 	PdfInfo   string // path of pdfinfo; "" = "pdfinfo" on PATH

@@ -13,7 +13,7 @@ import (
 )
 
 // PptxSlides returns the text of each slide of a .pptx in presentation
-// order (jobs.md §9.3): slides are ordered by the sldIdLst of
+// order (docs/design/jobs.md, "Ingest"): slides are ordered by the sldIdLst of
 // ppt/presentation.xml resolved through its relationships, falling back to
 // the numeric order of ppt/slides/slideN.xml when those parts are absent.
 // Runs (a:t) are grouped by paragraph (a:p), one paragraph per line. An

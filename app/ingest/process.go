@@ -39,7 +39,7 @@ type Raw struct {
 }
 
 // Processor turns a material's raw source into its SourceDocument
-// (jobs.md §9). Its zero value finds poppler and ffmpeg on PATH but can
+// (docs/design/jobs.md, "Ingest"). Its zero value finds poppler and ffmpeg on PATH but can
 // neither transcribe nor fetch.
 type Processor struct {
 	PDF            PDFTools

@@ -1,6 +1,6 @@
 // Package ingest turns raw course materials (text documents, slide decks,
-// PDFs, videos) into a SourceDocument (jobs.md §9.1) and splits that
-// document into retrieval chunks (jobs.md §10.1). It is pure: no database,
+// PDFs, videos) into a SourceDocument (docs/design/jobs.md, "Ingest") and splits that
+// document into retrieval chunks (docs/design/jobs.md, "Ingest"). It is pure: no database,
 // no object storage, no job queue; callers hand it bytes or file paths and
 // persist what it returns.
 package ingest
@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-// Chunk types of a SourceDocument chunk (jobs.md §9.1).
+// Chunk types of a SourceDocument chunk (docs/design/jobs.md, "Ingest").
 const (
 	ChunkTranscript       = "transcript"
 	ChunkSlideText        = "slide_text"
@@ -26,7 +26,7 @@ const (
 	ChunkDocMetadata      = "metadata"
 )
 
-// SourceDocument is the processed form of one material (jobs.md §9.1).
+// SourceDocument is the processed form of one material (docs/design/jobs.md, "Ingest").
 type SourceDocument struct {
 	SourceType  string      `json:"source_type"`
 	SourceURL   string      `json:"source_url"`
@@ -45,7 +45,7 @@ type Chunk struct {
 	Metadata  ChunkMetadata `json:"metadata"`
 }
 
-// ChunkMetadata holds the optional per-chunk keys of §9.1. Absent keys are
+// ChunkMetadata holds the optional per-chunk keys of the SourceDocument. Absent keys are
 // omitted from the JSON; pointers distinguish 0 from absent.
 type ChunkMetadata struct {
 	StartSec    *float64 `json:"start_sec,omitempty"`
@@ -56,7 +56,7 @@ type ChunkMetadata struct {
 	Model       string   `json:"model,omitempty"`
 }
 
-// DocMetadata holds the document metadata of §9.1 for every source type;
+// DocMetadata holds the document metadata of the SourceDocument for every source type;
 // only the keys relevant to the source type are set.
 type DocMetadata struct {
 	// video
@@ -77,7 +77,7 @@ type DocMetadata struct {
 }
 
 // PermanentError is an ingestion failure that retrying cannot fix (bad
-// input). Its message is user-facing, as worded in jobs.md §9.
+// input). Its message is user-facing, as worded in docs/design/jobs.md.
 type PermanentError struct{ Msg string }
 
 func (e *PermanentError) Error() string { return e.Msg }
@@ -91,7 +91,7 @@ func IsPermanent(err error) bool {
 	return errors.As(err, &p)
 }
 
-// Permanent failure messages of jobs.md §9.
+// Permanent failure messages of processing (docs/design/jobs.md, "Ingest").
 const (
 	MsgNoText     = "No text content extracted"
 	MsgNoSpeech   = "No speech detected"

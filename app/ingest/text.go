@@ -10,7 +10,7 @@ import (
 )
 
 // ExtractText builds the text SourceDocument of a file by its extension
-// (jobs.md §9.4): .md/.markdown, .txt, .html/.htm or .docx. Invalid UTF-8
+// (docs/design/jobs.md, "Ingest"): .md/.markdown, .txt, .html/.htm or .docx. Invalid UTF-8
 // is replaced; no extracted text is the permanent MsgNoText. The title is
 // the first heading, else the file name.
 func ExtractText(filename string, data []byte, sourceURL string) (*SourceDocument, error) {

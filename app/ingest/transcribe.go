@@ -88,7 +88,7 @@ func (t *Transcriber) Transcribe(ctx context.Context, audioFile string) ([]Trans
 	return out.Segments, nil
 }
 
-// rejected reports the HTTP statuses retrying cannot fix (jobs.md §12).
+// rejected reports the HTTP statuses retrying cannot fix (docs/design/jobs.md, "Ingest").
 func rejected(status int) bool {
 	switch status {
 	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound,
@@ -130,7 +130,7 @@ func (t *Transcriber) form(audioFile string) (io.Reader, string, error) {
 }
 
 // TranscribeAll transcribes every audio segment, at most 2 in flight
-// (jobs.md §9.2), offsets each returned segment by its audio segment's
+// (docs/design/jobs.md, "Ingest"), offsets each returned segment by its audio segment's
 // start, and returns one transcript chunk per non-empty segment in time
 // order. No speech at all is the permanent MsgNoSpeech.
 func (t *Transcriber) TranscribeAll(ctx context.Context, audio []AudioSegment) ([]Chunk, error) {

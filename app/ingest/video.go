@@ -27,7 +27,7 @@ type MediaInfo struct {
 	Format      string // container format name, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
 }
 
-// ProbeMedia runs ffprobe on file (jobs.md §9.2 "Probe"). A file without
+// ProbeMedia runs ffprobe on file (docs/design/jobs.md, "Ingest"). A file without
 // an audio stream is the permanent MsgNoAudio.
 func ProbeMedia(ctx context.Context, ffprobePath, file string) (*MediaInfo, error) {
 	out, err := runTool(ctx, orDefault(ffprobePath, "ffprobe"), "-v", "error",
@@ -62,7 +62,7 @@ func ProbeMedia(ctx context.Context, ffprobePath, file string) (*MediaInfo, erro
 
 // ExtractAudio converts videoFile into mono 16 kHz MP3 at 32 kbit/s,
 // split into segments of segmentSeconds (TRANSCRIPTION_SEGMENT_SECONDS) in
-// outDir (jobs.md §9.2 "Audio"). Segment start times come from ffmpeg's
+// outDir (docs/design/jobs.md, "Ingest"). Segment start times come from ffmpeg's
 // segment list, so offsets are exact rather than assumed multiples. A
 // source without audio is the permanent MsgNoAudio.
 func ExtractAudio(ctx context.Context, ffmpegPath, videoFile, outDir string, segmentSeconds int) ([]AudioSegment, error) {

@@ -167,7 +167,7 @@ func TestTranscribeAll(t *testing.T) {
 	}
 	bad := *tr
 	bad.APIKey = "wrong"
-	// A rejected key cannot get better by retrying (jobs.md §12: 401 is permanent).
+	// A rejected key cannot get better by retrying (docs/design/jobs.md, "Ingest": 401 is permanent).
 	if _, err := bad.TranscribeAll(context.Background(), audio[:1]); !IsPermanent(err) {
 		t.Errorf("401 must be a permanent error, got %v", err)
 	}

@@ -15,7 +15,7 @@ import (
 )
 
 // MsgNoReadable is the permanent failure of a web page without readable
-// content (jobs.md §9.5).
+// content (docs/design/jobs.md, "Ingest").
 const MsgNoReadable = "No readable content extracted"
 
 // maxWebTitleRunes caps a title derived from page text (text/plain pages).

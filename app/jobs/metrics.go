@@ -6,7 +6,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Metrics are the job counters of operations.md §6. A nil *Metrics
+// Metrics are the job counters of the runbook (docs/operations/index.md,
+// "Monitoring and alerts"). A nil *Metrics
 // records nothing, so tests need not build one.
 type Metrics struct {
 	Finished *prometheus.CounterVec

@@ -122,7 +122,7 @@ func NewRunner(db *sql.DB, pool *pgxpool.Pool, deps Deps, opts Options) (*Runner
 		PeriodicJobs: periodic,
 		RetryPolicy:  bo,
 		// A job still running after its timeout plus the grace belongs to
-		// a dead worker: River makes it retryable again (jobs.md §14).
+		// a dead worker: River makes it retryable again (docs/design/jobs.md, "Reaper").
 		RescueStuckJobsAfter: opts.IngestTimeout + opts.RescueGrace,
 		JobTimeout:           opts.IngestTimeout, // the default; workers override it per kind
 		Logger:               log,

@@ -4,7 +4,8 @@ import (
 	"time"
 )
 
-// Window is the optional heavy-work window (jobs.md §13): normal-priority
+// Window is the optional heavy-work window (docs/design/jobs.md,
+// "Heavy-work window"): normal-priority
 // ingest jobs run only inside [Start, End) local time. Start > End spans
 // midnight. The zero Window is disabled.
 type Window struct {

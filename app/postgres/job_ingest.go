@@ -63,8 +63,8 @@ func (s *JobStore) ingestMaterial(tx *gorm.DB, r *jobRow) (*materialRow, error) 
 	return &m, nil
 }
 
-// CompleteIngest stores a successful ingest in one transaction (jobs.md
-// §5.4): the processed content and hashes, the material's chunks
+// CompleteIngest stores a successful ingest in one transaction
+// (docs/design/jobs.md, "Completion"): the processed content and hashes, the material's chunks
 // (embeddings of unchanged chunks kept), fingerprint invalidation, the
 // job complete, and — through done, in the same transaction — the queue
 // record. A material deleted meanwhile cancels the job instead.
@@ -106,7 +106,7 @@ func (s *JobStore) CompleteIngest(ctx context.Context, id uuid.UUID, res *course
 }
 
 // storeProcessed writes the processed content with the raw-hash rules of
-// data-model.md §5: a stored object's first hash becomes its reference; an
+// docs/design/data-model.md, "Materials": a stored object's first hash becomes its reference; an
 // external URL's hash is replaced every time.
 func storeProcessed(tx *gorm.DB, m *materialRow, res *course.IngestResult) error {
 	raw := "COALESCE(raw_hash, @raw)"

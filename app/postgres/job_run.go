@@ -12,7 +12,7 @@ import (
 	"github.com/course-supporter/course-supporter/app/course"
 )
 
-// maxErrorMessage bounds error_message (jobs.md §6).
+// maxErrorMessage bounds error_message (docs/design/jobs.md, "Error messages").
 const maxErrorMessage = 2000
 
 func clip(msg string) string {
@@ -36,7 +36,8 @@ func lockJob(tx *gorm.DB, id uuid.UUID) (*jobRow, error) {
 	return &r, nil
 }
 
-// startGuard runs jobs.md §4's start guard on a locked job: final →
+// startGuard runs the start guard (docs/design/jobs.md, "Start guard")
+// on a locked job: final →
 // stale; a failed or cancelled dependency → the job fails now (with
 // propagation); an unfinished one → wait. Otherwise the job becomes
 // active, its attempt counted.
@@ -93,7 +94,7 @@ func dependencyFailed(id uuid.UUID) string { return fmt.Sprintf("Dependency %s f
 
 // finish moves an unfinished job to a final status with msg, clears the
 // in-flight link of its material (recording the failure there), and
-// fails every dependent transitively (jobs.md §4 failure propagation).
+// fails every dependent transitively (docs/design/jobs.md, "Dependencies").
 func (s *JobStore) finish(ctx context.Context, tx *gorm.DB, r *jobRow, status, msg string) error {
 	res := tx.Exec(`UPDATE jobs SET status = ?, error_message = ?, completed_at = now(), estimated_at = NULL
 		WHERE id = ? AND status IN ('queued', 'active')`, status, clip(msg), r.ID)

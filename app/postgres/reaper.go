@@ -11,7 +11,7 @@ import (
 	"github.com/course-supporter/course-supporter/app/course"
 )
 
-// Reaper messages (jobs.md §14).
+// Reaper messages (docs/design/jobs.md, "Reaper").
 const (
 	msgJobLost     = "Job lost: queue record finished without a result"
 	msgWaitTooLong = "Dependencies did not complete in time"
@@ -23,7 +23,7 @@ const (
 const lostAfter = 2 * time.Minute
 
 // Reap repairs what crashes leave behind, so no job stays queued or
-// active forever (jobs.md §14 job_reaper): active jobs whose queue record
+// active forever (docs/design/jobs.md, "Reaper"): active jobs whose queue record
 // waits for a retry go back to queued; jobs whose queue record finished or
 // vanished without a result fail; waiting jobs whose dependencies failed
 // fail, those waiting longer than maxWait expire and those whose

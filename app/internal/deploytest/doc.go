@@ -2,7 +2,7 @@
 // repository root and under infra/: the compose files are loaded with
 // github.com/compose-spec/compose-go/v2, the loader Docker Compose itself
 // uses, and the Netdata collector files are parsed as go.d parses them.
-// The tests pin down what docs/operations/runbook.md promises (no published
+// The tests pin down what docs/operations/index.md promises (no published
 // app or database port, healthchecks, log rotation, limits, hardening,
 // pinned images, collectors aimed at the right containers), so a careless
 // edit fails `make test` instead of a deploy.
