@@ -19,6 +19,8 @@ import (
 const (
 	keyHexLen       = 32
 	keyPrefixHexLen = 8
+	// KeyLen is the length of a complete key ("cs_live_" + 32 hex).
+	KeyLen = len("cs_live_") + keyHexLen
 )
 
 // Key environments: live keys for production use, test keys for

@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"regexp"
 	"strings"
+
+	"github.com/course-supporter/course-supporter/app/course"
 )
 
 // Redacted replaces the value of every sensitive attribute.
@@ -22,9 +23,6 @@ var sensitiveKeys = map[string]bool{
 	"authorization": true,
 }
 
-// apiKeyPattern matches issued API keys anywhere inside a string.
-var apiKeyPattern = regexp.MustCompile(`cs_(live|test)_[0-9a-f]{32}`)
-
 // IsSensitive reports whether a log key names a secret (case-insensitive).
 func IsSensitive(key string) bool { return sensitiveKeys[strings.ToLower(key)] }
 
@@ -34,9 +32,22 @@ func MaskString(s string) string {
 	if !strings.Contains(s, "cs_") {
 		return s
 	}
-	return apiKeyPattern.ReplaceAllStringFunc(s, func(k string) string {
-		return k[:len("cs_live_")+4] + "…" + Redacted
-	})
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "cs_")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i])
+		if k := s[i:min(len(s), i+course.KeyLen)]; course.ValidKey(k) { // the one key-format rule
+			b.WriteString(k[:len("cs_live_")+4] + "…" + Redacted)
+			s = s[i+course.KeyLen:]
+			continue
+		}
+		b.WriteString("cs_")
+		s = s[i+3:]
+	}
 }
 
 func redactAttr(a slog.Attr) slog.Attr {

@@ -111,19 +111,11 @@ func toAPIKey(r apiKeyRow, tenantName string) course.APIKey {
 		RateLimitPrep:  r.RateLimitPrep,
 		RateLimitCheck: r.RateLimitCheck,
 		IsActive:       r.IsActive,
-		ExpiresAt:      utcPtr(r.ExpiresAt),
-		LastUsedAt:     utcPtr(r.LastUsedAt),
-		RevokedAt:      utcPtr(r.RevokedAt),
+		ExpiresAt:      utc(r.ExpiresAt),
+		LastUsedAt:     utc(r.LastUsedAt),
+		RevokedAt:      utc(r.RevokedAt),
 		CreatedAt:      r.CreatedAt.UTC(),
 	}
-}
-
-func utcPtr(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	u := t.UTC()
-	return &u
 }
 
 // conflictIfDuplicate turns a unique violation (gorm.ErrDuplicatedKey,
