@@ -38,9 +38,9 @@ const EnvDownloadMaxBytes = "DOWNLOAD_MAX_BYTES"
 // MinBytesPerSec on average once Grace has passed, the whole group is
 // killed and the download fails permanently.
 type Downloader struct {
-	Command        []string // the command's words; the URL and the output path are appended
-	MaxBytes       int64    // UPLOAD_MAX_BYTES
-	MinBytesPerSec int64    // FETCH_MIN_BYTES_PER_SEC; 0: no rate limit
+	Command        []string      // the command's words; the URL and the output path are appended
+	MaxBytes       int64         // UPLOAD_MAX_BYTES
+	MinBytesPerSec int64         // FETCH_MIN_BYTES_PER_SEC; 0: no rate limit
 	Grace          time.Duration // before the rate applies (FETCH_TIMEOUT); 0: 30 s
 }
 
