@@ -31,24 +31,31 @@ const MsgToolOutputTooLarge = "Document too large: the extracted text exceeds th
 // limit (permanent; match with errors.Is).
 var ErrToolOutputTooLarge error = &PermanentError{Msg: MsgToolOutputTooLarge}
 
-// cappedBuffer keeps at most max bytes; the first write past it calls
-// full (which stops the tool) and fails, so nothing more is read.
+// cappedBuffer keeps at most max bytes. Past them, without full, the rest
+// is dropped (stderr: only its start is reported); with full, the first
+// write past them calls full (which stops the tool) and fails. The
+// buffer is a field, not embedded: an embedded bytes.Buffer's ReadFrom
+// would be used by io.Copy and bypass Write, and with it the cap.
 type cappedBuffer struct {
-	bytes.Buffer
+	buf      bytes.Buffer
 	max      int
 	overflow bool
 	full     func()
 }
 
 func (c *cappedBuffer) Write(p []byte) (int, error) {
-	if room := c.max - c.Len(); len(p) > room {
-		if !c.overflow && c.full != nil {
+	if room := c.max - c.buf.Len(); len(p) > room {
+		if c.full == nil {
+			c.buf.Write(p[:max(room, 0)])
+			return len(p), nil
+		}
+		if !c.overflow {
 			c.full()
 		}
 		c.overflow = true
 		return 0, ErrToolOutputTooLarge
 	}
-	return c.Buffer.Write(p)
+	return c.buf.Write(p)
 }
 
 // toolRun is one run of an external tool.
@@ -122,9 +129,9 @@ func (r toolRun) run(ctx context.Context) ([]byte, error) {
 			// input's fault, so a plain, retryable error.
 			return nil, fmt.Errorf("%s: %w", r.name, err)
 		}
-		return nil, &ToolError{Tool: r.name, Err: err, Stderr: strings.TrimSpace(stderr.String())}
+		return nil, &ToolError{Tool: r.name, Err: err, Stderr: strings.TrimSpace(stderr.buf.String())}
 	}
-	return stdout.Bytes(), nil
+	return stdout.buf.Bytes(), nil
 }
 
 // startWatch calls r.watch until the returned channel is closed, and stops
