@@ -18,7 +18,8 @@ import (
 const (
 	MsgDownloadTooLarge = "Downloaded media exceeds the upload size limit"
 	MsgDownloadEmpty    = "The video platform download produced no file"
-	MsgDownloadTooSlow  = "Download too slow: below the minimum transfer rate"
+	// MsgDownloadTooSlow is a format of the minimum rate in bytes per second.
+	MsgDownloadTooSlow = "Download too slow: below %d bytes per second"
 )
 
 // EnvDownloadMaxBytes is the variable that tells VIDEO_DOWNLOADER_CMD the
@@ -102,7 +103,7 @@ func (d *Downloader) watch(dir string, started time.Time) func() error {
 		peak = max(peak, n)
 		if d.MinBytesPerSec > 0 {
 			if over := time.Since(started) - grace; over > 0 && peak < int64(over.Seconds()*float64(d.MinBytesPerSec)) {
-				return Permanent(MsgDownloadTooSlow)
+				return Permanent(fmt.Sprintf(MsgDownloadTooSlow, d.MinBytesPerSec))
 			}
 		}
 		return nil

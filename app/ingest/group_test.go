@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -121,7 +122,7 @@ i=0; while [ $i -lt 600 ]; do printf x >> "$out"; i=$((i+1)); sleep 0.1; done
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_, _, err := d.Fetch(ctx, "https://www.youtube.com/watch?v=x", dir)
-	wantLimit(t, "trickling download", err, MsgDownloadTooSlow)
+	wantLimit(t, "trickling download", err, fmt.Sprintf(MsgDownloadTooSlow, 1000))
 	if ctx.Err() != nil {
 		t.Fatal("the trickle was only stopped by the job's timeout")
 	}
