@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,39 +48,28 @@ func TestTrickleBelowMinimumRate(t *testing.T) {
 	}
 }
 
-// Ensure the whole fetch is bounded by the size limit at the minimum rate:
-// a server that sends headers and then trickles too slowly for even the
-// first read to arrive within the derived deadline still fails as too
-// slow, not with a retryable timeout.
+// Ensure the whole fetch is bounded by the size limit at the minimum rate,
+// also where no body byte is read: here a chain of redirects, each answered
+// just inside the stall timeout, that together take longer than the
+// derived deadline (100 bytes at 100 B/s after a 300 ms grace: 2.3 s)
+// fails as too slow, not after the fetch's one-hour timeout.
 func TestDeadlineDerivedFromSizeAndRate(t *testing.T) {
-	release := make(chan struct{})
-	t.Cleanup(func() { close(release) })
 	_, port, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/pdf")
-		w.WriteHeader(http.StatusOK)
-		w.(http.Flusher).Flush()
-		for {
-			select {
-			case <-r.Context().Done():
-				return
-			case <-release:
-				return
-			case <-time.After(250 * time.Millisecond): // just under the stall timeout
-				_, _ = w.Write([]byte("%"))
-				w.(http.Flusher).Flush()
-			}
+		time.Sleep(250 * time.Millisecond)
+		hop, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/hop/"))
+		if hop < 15 {
+			http.Redirect(w, r, fmt.Sprintf("/hop/%d", hop+1), http.StatusFound)
+			return
 		}
+		w.Header().Set("Content-Type", "application/pdf")
+		_, _ = w.Write([]byte("%PDF-1.4"))
 	})
-	// 100 bytes at 100 B/s after a 300 ms grace: about 1.3 s for the whole fetch.
-	f := fetch.New(fetch.Options{AllowPrivate: true, AllowedPorts: []int{port}, Timeout: time.Hour,
+	f := fetch.New(fetch.Options{AllowPrivate: true, AllowedPorts: []int{port}, Timeout: time.Hour, MaxRedirects: 20,
 		StallTimeout: 300 * time.Millisecond, MaxBytes: 100, MinBytesPerSec: 100})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	_, err := f.Download(ctx, fmt.Sprintf("http://127.0.0.1:%d/s.pdf", port), nil, io.Discard)
-	if course.ErrorCode(err) != course.EINVALID {
+	_, err := f.Download(ctx, fmt.Sprintf("http://127.0.0.1:%d/hop/0", port), nil, io.Discard)
+	if course.ErrorCode(err) != course.EINVALID || course.ErrorMessage(err) != "Download too slow: below 100 bytes per second" {
 		t.Fatalf("err = %v, want the permanent too-slow error", err)
-	}
-	if ctx.Err() != nil {
-		t.Fatal("only the caller's deadline stopped the fetch")
 	}
 }
