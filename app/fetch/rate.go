@@ -59,7 +59,8 @@ func (m *meter) check(now time.Time) error {
 // caller's) when a minimum rate is set: with n bytes received the fetch
 // was below the rate, which is the client-safe reason.
 func (f *Fetcher) tooSlow(parent, ctx context.Context, started time.Time, n int64) error {
-	if f.o.MinBytesPerSec <= 0 || parent.Err() != nil || !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	ownDeadline := parent.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded)
+	if f.o.MinBytesPerSec <= 0 || !ownDeadline {
 		return nil
 	}
 	m := &meter{started: started, grace: f.o.StallTimeout, min: f.o.MinBytesPerSec, n: n}
