@@ -27,6 +27,7 @@ type Config struct {
 	CORS     CORS
 	Worker   Worker
 	Ingest   Ingest
+	Limits   Limits
 }
 
 // HTTP holds listener settings.
@@ -142,6 +143,7 @@ func (l *loader) load() *Config {
 	c.CORS = l.loadCORS()
 	c.Worker = l.loadWorker()
 	c.Ingest = l.loadIngest(c.Environment)
+	c.Limits = l.loadLimits()
 	return c
 }
 

@@ -64,6 +64,12 @@ type Options struct {
 	// MaxBytes caps the body after decompression (10 MiB); a larger body is
 	// an error, never silently truncated.
 	MaxBytes int64
+	// MinBytesPerSec is the slowest average transfer accepted once
+	// StallTimeout has passed (0: none). It also bounds the whole fetch:
+	// Timeout is lowered to StallTimeout + MaxBytes/MinBytesPerSec. A fetch
+	// below it fails with a client-safe (permanent) error, so a server
+	// trickling a byte at a time cannot hold a worker for Timeout.
+	MinBytesPerSec int64
 	// MaxRedirects is the number of redirects followed (5). A negative value
 	// means none.
 	MaxRedirects int
@@ -126,6 +132,7 @@ func New(o Options) *Fetcher {
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = DefaultMaxBytes
 	}
+	o.Timeout = rateDeadline(o)
 	if o.MaxRedirects == 0 {
 		o.MaxRedirects = DefaultMaxRedirects
 	} else if o.MaxRedirects < 0 {
@@ -191,6 +198,7 @@ func (f *Fetcher) Download(ctx context.Context, rawURL string, accept func(conte
 	if err := f.checkURL(u); err != nil {
 		return nil, err
 	}
+	parent, started := ctx, time.Now()
 	ctx, cancel := context.WithTimeout(ctx, f.o.Timeout)
 	defer cancel()
 
@@ -202,6 +210,9 @@ func (f *Fetcher) Download(ctx context.Context, rawURL string, accept func(conte
 
 	resp, err := f.client.Do(req)
 	if err != nil {
+		if slow := f.tooSlow(parent, ctx, started, 0); slow != nil {
+			return nil, slow
+		}
 		return nil, domainOr(withoutURL(err), "fetch %s", u.Host)
 	}
 	defer func() { _ = resp.Body.Close() }()
@@ -229,10 +240,22 @@ func (f *Fetcher) Download(ctx context.Context, rawURL string, accept func(conte
 		return nil, course.Errorf(course.EINVALID, msgTooLarge)
 	}
 	h := sha256.New()
-	body := &stallReader{r: resp.Body, stall: f.o.StallTimeout, timer: time.AfterFunc(f.o.StallTimeout, cancel)}
+	deadline, _ := ctx.Deadline()
+	stalled := func() {
+		// Past the deadline the fetch ends by it; cancelling as well would
+		// race it and turn a timeout into a cancellation.
+		if time.Now().Before(deadline) {
+			cancel()
+		}
+	}
+	body := &stallReader{r: resp.Body, stall: f.o.StallTimeout, timer: time.AfterFunc(f.o.StallTimeout, stalled),
+		rate: f.meter(started)}
 	defer body.timer.Stop()
 	n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(body, f.o.MaxBytes+1))
 	if err != nil {
+		if slow := f.tooSlow(parent, ctx, started, n); slow != nil {
+			return nil, slow
+		}
 		return nil, domainOr(err, "read body from %s", resp.Request.URL.Host)
 	}
 	if n > f.o.MaxBytes {
@@ -247,17 +270,23 @@ func (f *Fetcher) Download(ctx context.Context, rawURL string, accept func(conte
 }
 
 // stallReader cancels the request (through timer) when no byte arrives
-// for stall.
+// for stall, and fails a body whose average rate falls below the minimum.
 type stallReader struct {
 	r     io.Reader
 	stall time.Duration
 	timer *time.Timer
+	rate  *meter // nil: no minimum rate
 }
 
 func (s *stallReader) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
 	if n > 0 {
 		s.timer.Reset(s.stall)
+	}
+	if s.rate != nil {
+		if slow := s.rate.add(n); slow != nil {
+			return n, slow
+		}
 	}
 	return n, err
 }

@@ -15,6 +15,9 @@ type ChunkConfig struct {
 	Target  int
 	Max     int
 	Overlap int
+	// MaxChunks caps the retrieval chunks of one document (INGEST_MAX_CHUNKS;
+	// 0: no cap): splitting long paragraphs can add chunks after extraction.
+	MaxChunks int
 }
 
 // DefaultChunkConfig returns the defaults 400 / 800 / 40.
@@ -90,6 +93,9 @@ func ChunkDocument(doc *SourceDocument, cfg ChunkConfig) ([]MaterialChunk, error
 				}
 				continue
 			}
+		}
+		if cfg.MaxChunks > 0 && len(merged) == cfg.MaxChunks {
+			return nil, Permanent(fmt.Sprintf(msgTooManyChunks, cfg.MaxChunks))
 		}
 		merged = append(merged, p)
 	}

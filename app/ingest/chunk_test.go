@@ -154,7 +154,7 @@ func TestChunkDeterministicHashes(t *testing.T) {
 }
 
 func TestChunkConfigValidation(t *testing.T) {
-	for _, c := range []ChunkConfig{{0, 800, 40}, {400, 300, 40}, {400, 800, -1}, {400, 800, 399}} {
+	for _, c := range []ChunkConfig{{0, 800, 40, 0}, {400, 300, 40, 0}, {400, 800, -1, 0}, {400, 800, 399, 0}} {
 		if _, err := ChunkDocument(&SourceDocument{}, c); err == nil {
 			t.Errorf("config %+v accepted", c)
 		}

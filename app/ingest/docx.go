@@ -12,17 +12,20 @@ import (
 // paragraphs styled Title or Heading1..6 become heading chunks, other
 // paragraphs become paragraph chunks, and each table row becomes one
 // paragraph chunk with its cells joined by " | ". Chunk indexes are left
-// for the caller (ExtractText) to number.
-func ExtractDocx(data []byte) ([]Chunk, error) {
+// for the caller (ExtractText) to number. It applies the default limits.
+func ExtractDocx(data []byte) ([]Chunk, error) { return extractDocx(data, Limits{}.budget()) }
+
+func extractDocx(data []byte, b *budget) ([]Chunk, error) {
 	a, err := openArchive(data, MaxArchiveBytes)
 	if err != nil {
 		return nil, err
 	}
-	body, err := a.read("word/document.xml")
+	body, err := a.open("word/document.xml")
 	if err != nil {
 		return nil, err
 	}
-	return parseDocumentXML(body)
+	defer body.Close()
+	return parseDocumentXML(body, b)
 }
 
 // docxRow collects the cells of one table row.
@@ -31,14 +34,19 @@ type docxRow struct {
 	cell  strings.Builder
 }
 
-func parseDocumentXML(body []byte) ([]Chunk, error) {
-	dec := xml.NewDecoder(strings.NewReader(string(body)))
+// parseDocumentXML streams word/document.xml. The element depth is checked
+// before anything is kept for an element: the decoder and the open table
+// rows grow with the depth, and a 45 KB archive can hold 12 million nested
+// rows.
+func parseDocumentXML(body io.Reader, b *budget) ([]Chunk, error) {
+	dec := xml.NewDecoder(body)
 	var (
-		chunks []Chunk
+		out    = &chunks{b: b}
 		para   strings.Builder
 		style  string
 		inPara bool
 		rows   []*docxRow
+		depth  int
 	)
 	for {
 		tok, err := dec.Token()
@@ -46,10 +54,14 @@ func parseDocumentXML(body []byte) ([]Chunk, error) {
 			break
 		}
 		if err != nil {
-			return nil, &PermanentError{Msg: MsgBadArchive}
+			return nil, xmlError(err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			depth++
+			if err := b.depth(depth); err != nil {
+				return nil, err
+			}
 			switch t.Name.Local {
 			case "p":
 				inPara, style = true, ""
@@ -69,9 +81,13 @@ func parseDocumentXML(body []byte) ([]Chunk, error) {
 			}
 		case xml.CharData:
 			if inPara {
+				if int64(para.Len()+len(t)) > b.lim.MaxTextBytes {
+					return nil, b.textError()
+				}
 				para.Write(t)
 			}
 		case xml.EndElement:
+			depth--
 			switch t.Name.Local {
 			case "p":
 				inPara = false
@@ -85,7 +101,9 @@ func parseDocumentXML(body []byte) ([]Chunk, error) {
 						r.cell.WriteString(text)
 					}
 				} else if text != "" {
-					chunks = append(chunks, styledChunk(style, text))
+					if err := out.add(styledChunk(style, text)); err != nil {
+						return nil, err
+					}
 				}
 			case "tc":
 				if len(rows) > 0 {
@@ -104,13 +122,22 @@ func parseDocumentXML(body []byte) ([]Chunk, error) {
 				}
 				if len(rows) > 0 { // nested table: fold into the outer cell
 					rows[len(rows)-1].cell.WriteString(text)
-				} else {
-					chunks = append(chunks, Chunk{ChunkType: ChunkParagraph, Text: text})
+				} else if err := out.add(Chunk{ChunkType: ChunkParagraph, Text: text}); err != nil {
+					return nil, err
 				}
 			}
 		}
 	}
-	return chunks, nil
+	return out.out, nil
+}
+
+// xmlError keeps a limit error of the archive reader and turns any other
+// decoding error into the permanent MsgBadArchive.
+func xmlError(err error) error {
+	if IsPermanent(err) {
+		return err
+	}
+	return &PermanentError{Msg: MsgBadArchive}
 }
 
 // styledChunk maps a paragraph style id to a heading or paragraph chunk.

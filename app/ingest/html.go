@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -28,8 +30,14 @@ var headingHTML = map[atom.Atom]int{
 // ExtractHTML extracts readable text (docs/design/jobs.md, "Ingest"): h1..h6 become heading
 // chunks, p/li/pre/blockquote/td (and similar) paragraph chunks; script,
 // style, nav, header, footer, aside and noscript are dropped. Loose text
-// between blocks becomes a paragraph too. It returns the <title>.
-func ExtractHTML(data []byte) (string, []Chunk, error) {
+// between blocks becomes a paragraph too. It returns the <title>. It
+// applies the default limits.
+func ExtractHTML(data []byte) (string, []Chunk, error) { return extractHTML(data, Limits{}.budget()) }
+
+func extractHTML(data []byte, b *budget) (string, []Chunk, error) {
+	if err := countElements(bytes.NewReader(data), b); err != nil {
+		return "", nil, err
+	}
 	doc, err := html.Parse(bytes.NewReader(data))
 	if err != nil {
 		return "", nil, Permanent(MsgNoText)
@@ -37,7 +45,33 @@ func ExtractHTML(data []byte) (string, []Chunk, error) {
 	w := &htmlWalker{}
 	w.walk(doc)
 	w.flush()
+	// The walk is bounded by the element count; the chunks it made are
+	// charged afterwards.
+	for _, c := range w.chunks {
+		if err := b.add(c.Text); err != nil {
+			return "", nil, err
+		}
+	}
 	return w.title, w.chunks, nil
+}
+
+// countElements counts the start tags of a page with the streaming
+// tokenizer, which keeps one token in memory, and refuses a page with more
+// than the budget's MaxHTMLTags before html.Parse builds a tree of it (a
+// node is about 100 bytes, and readability keeps more per node).
+func countElements(page io.Reader, b *budget) error {
+	z := html.NewTokenizer(page)
+	n := 0
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return nil // io.EOF: the tokenizer reads from memory
+		case html.StartTagToken, html.SelfClosingTagToken:
+			if n++; n > b.lim.MaxHTMLTags {
+				return Permanent(fmt.Sprintf(msgTooManyTags, b.lim.MaxHTMLTags))
+			}
+		}
+	}
 }
 
 type htmlWalker struct {

@@ -18,6 +18,10 @@ import (
 type PDFTools struct {
 	PdfInfo   string // path of pdfinfo; "" = "pdfinfo" on PATH
 	PdfToText string // path of pdftotext; "" = "pdftotext" on PATH
+	// MaxOutput caps pdftotext's output (0: 64 MiB); more is the permanent
+	// ErrToolOutputTooLarge, as a retry would print as much again.
+	MaxOutput int
+	Limits    Limits // of the extracted document
 }
 
 func (t PDFTools) info() string { return orDefault(t.PdfInfo, "pdfinfo") }
@@ -74,7 +78,8 @@ func (t PDFTools) Pages(ctx context.Context, file string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := runTool(ctx, t.text(), "-layout", "-enc", "UTF-8", "-f", "1", "-l", strconv.Itoa(n), file, "-")
+	out, err := toolRun{name: t.text(), maxOut: t.MaxOutput,
+		args: []string{"-layout", "-enc", "UTF-8", "-f", "1", "-l", strconv.Itoa(n), file, "-"}}.run(ctx)
 	if err != nil {
 		var te *ToolError
 		if errors.As(err, &te) {
@@ -98,5 +103,5 @@ func (t PDFTools) ExtractPDF(ctx context.Context, file, sourceURL, title string)
 	if err != nil {
 		return nil, err
 	}
-	return presentationDoc(pages, "pdf", sourceURL, title)
+	return presentationDoc(pages, "pdf", sourceURL, title, t.Limits.budget())
 }

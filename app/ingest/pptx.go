@@ -17,8 +17,12 @@ import (
 // ppt/presentation.xml resolved through its relationships, falling back to
 // the numeric order of ppt/slides/slideN.xml when those parts are absent.
 // Runs (a:t) are grouped by paragraph (a:p), one paragraph per line. An
-// empty slide yields "".
-func PptxSlides(data []byte) ([]string, error) {
+// empty slide yields "". It applies the default limits.
+func PptxSlides(data []byte) ([]string, error) { return pptxSlides(data, Limits{}.budget()) }
+
+// pptxSlides streams each slide's XML under the budget's depth limit and
+// stops once the slides' text together exceeds MaxTextBytes.
+func pptxSlides(data []byte, b *budget) ([]string, error) {
 	a, err := openArchive(data, MaxArchiveBytes)
 	if err != nil {
 		return nil, err
@@ -31,40 +35,58 @@ func PptxSlides(data []byte) ([]string, error) {
 		return nil, &PermanentError{Msg: MsgBadArchive}
 	}
 	texts := make([]string, 0, len(names))
+	var total int64
 	for _, n := range names {
-		b, err := a.read(n)
+		t, err := readSlide(a, n, b)
 		if err != nil {
 			return nil, err
 		}
-		t, err := slideText(b)
-		if err != nil {
-			return nil, err
+		if total += int64(len(t)); total > b.lim.MaxTextBytes {
+			return nil, b.textError()
 		}
 		texts = append(texts, t)
 	}
 	return texts, nil
 }
 
+func readSlide(a *archive, name string, b *budget) (string, error) {
+	r, err := a.open(name)
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	return slideText(r, b)
+}
+
+// ExtractPptx is Limits.ExtractPptx with the default limits.
+func ExtractPptx(data []byte, sourceURL, title string) (*SourceDocument, error) {
+	return Limits{}.ExtractPptx(data, sourceURL, title)
+}
+
 // ExtractPptx builds the presentation SourceDocument of a .pptx: one
 // slide_text chunk per non-empty slide, page_count = slide count.
-func ExtractPptx(data []byte, sourceURL, title string) (*SourceDocument, error) {
-	slides, err := PptxSlides(data)
+func (l Limits) ExtractPptx(data []byte, sourceURL, title string) (*SourceDocument, error) {
+	slides, err := pptxSlides(data, l.budget())
 	if err != nil {
 		return nil, err
 	}
-	return presentationDoc(slides, "pptx", sourceURL, title)
+	return presentationDoc(slides, "pptx", sourceURL, title, l.budget())
 }
 
-// presentationDoc turns per-page texts into a presentation document.
-func presentationDoc(pages []string, format, sourceURL, title string) (*SourceDocument, error) {
-	doc := &SourceDocument{
-		SourceType: string(course.SourcePresentation), SourceURL: sourceURL, Title: title,
-		Metadata: DocMetadata{Format: format, PageCount: ptr(len(pages)), VisionPages: ptr(0), VisionFailures: ptr(0)},
-	}
+// presentationDoc turns per-page texts into a presentation document, one
+// chunk per page charged to b.
+func presentationDoc(pages []string, format, sourceURL, title string, b *budget) (*SourceDocument, error) {
+	c := &chunks{b: b}
 	for i, p := range pages {
 		if t := cleanText(p); t != "" {
-			doc.Chunks = append(doc.Chunks, Chunk{ChunkType: ChunkSlideText, Text: t, Metadata: ChunkMetadata{SlideNumber: i + 1}})
+			if err := c.add(Chunk{ChunkType: ChunkSlideText, Text: t, Metadata: ChunkMetadata{SlideNumber: i + 1}}); err != nil {
+				return nil, err
+			}
 		}
+	}
+	doc := &SourceDocument{
+		SourceType: string(course.SourcePresentation), SourceURL: sourceURL, Title: title, Chunks: c.out,
+		Metadata: DocMetadata{Format: format, PageCount: ptr(len(pages)), VisionPages: ptr(0), VisionFailures: ptr(0)},
 	}
 	return finish(doc, MsgNoText)
 }
@@ -137,21 +159,26 @@ func slideOrder(a *archive) ([]string, error) {
 	return names, nil
 }
 
-// slideText collects a:t runs, one line per a:p paragraph.
-func slideText(b []byte) (string, error) {
-	dec := xml.NewDecoder(strings.NewReader(string(b)))
+// slideText collects a:t runs, one line per a:p paragraph, refusing XML
+// nested deeper than the budget allows.
+func slideText(r io.Reader, b *budget) (string, error) {
+	dec := xml.NewDecoder(r)
 	var out, para strings.Builder
 	inT := false
+	depth := 0
 	for {
 		tok, err := dec.Token()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return "", &PermanentError{Msg: MsgBadArchive}
+			return "", xmlError(err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			if depth++; depth > b.lim.MaxXMLDepth {
+				return "", b.depth(depth)
+			}
 			switch t.Name.Local {
 			case "t":
 				inT = true
@@ -159,6 +186,7 @@ func slideText(b []byte) (string, error) {
 				para.WriteByte(' ')
 			}
 		case xml.EndElement:
+			depth--
 			switch t.Name.Local {
 			case "t":
 				inT = false
@@ -171,6 +199,9 @@ func slideText(b []byte) (string, error) {
 			}
 		case xml.CharData:
 			if inT {
+				if int64(out.Len()+para.Len()+len(t)) > b.lim.MaxTextBytes {
+					return "", b.textError()
+				}
 				para.Write(t)
 			}
 		}

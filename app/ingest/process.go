@@ -52,6 +52,7 @@ type Processor struct {
 	VideoPlatforms []string       // hosts served only through a downloader command
 	Downloader     *Downloader    // VIDEO_DOWNLOADER_CMD; nil: platform URLs fail with MsgPlatformVideo
 	TmpDir         string         // scratch space for downloads and audio
+	Limits         Limits         // what one document may expand into
 }
 
 // File processes a stored object already copied to src.Path.
@@ -62,19 +63,21 @@ func (p *Processor) File(ctx context.Context, src Source) (*SourceDocument, erro
 		return p.video(ctx, src.Path, src.URL, title)
 	case course.SourcePresentation:
 		if strings.EqualFold(path.Ext(src.Filename), ".pdf") {
-			return p.PDF.ExtractPDF(ctx, src.Path, src.URL, title)
+			pdf := p.PDF
+			pdf.Limits = p.Limits
+			return pdf.ExtractPDF(ctx, src.Path, src.URL, title)
 		}
 		data, err := readSmall(src.Path)
 		if err != nil {
 			return nil, err
 		}
-		return ExtractPptx(data, src.URL, title)
+		return p.Limits.ExtractPptx(data, src.URL, title)
 	case course.SourceText:
 		data, err := readSmall(src.Path)
 		if err != nil {
 			return nil, err
 		}
-		return ExtractText(src.Filename, data, src.URL)
+		return p.Limits.ExtractText(src.Filename, data, src.URL)
 	}
 	return nil, Permanent(fmt.Sprintf("Unsupported source type '%s' for a stored file", src.Type))
 }
@@ -90,7 +93,7 @@ func (p *Processor) URL(ctx context.Context, src Source) (*SourceDocument, Raw, 
 		if err != nil {
 			return nil, Raw{}, err
 		}
-		doc, err := ExtractWeb(res.Body, src.URL, res.FinalURL, res.ContentType)
+		doc, err := p.Limits.ExtractWeb(res.Body, src.URL, res.FinalURL, res.ContentType)
 		return doc, Raw{SHA256: res.SHA256, Size: res.Size}, err
 	}
 	u, err := url.Parse(src.URL)

@@ -9,26 +9,33 @@ import (
 	"github.com/course-supporter/course-supporter/app/course"
 )
 
+// ExtractText is Limits.ExtractText with the default limits.
+func ExtractText(filename string, data []byte, sourceURL string) (*SourceDocument, error) {
+	return Limits{}.ExtractText(filename, data, sourceURL)
+}
+
 // ExtractText builds the text SourceDocument of a file by its extension
 // (docs/design/jobs.md, "Ingest"): .md/.markdown, .txt, .html/.htm or .docx. Invalid UTF-8
 // is replaced; no extracted text is the permanent MsgNoText. The title is
-// the first heading, else the file name.
-func ExtractText(filename string, data []byte, sourceURL string) (*SourceDocument, error) {
+// the first heading, else the file name. Extraction stops at the first
+// limit exceeded, with a permanent error.
+func (l Limits) ExtractText(filename string, data []byte, sourceURL string) (*SourceDocument, error) {
 	ext := strings.ToLower(strings.TrimPrefix(path.Ext(filename), "."))
 	var (
 		chunks []Chunk
 		title  string
 		err    error
+		b      = l.budget()
 	)
 	switch ext {
 	case "md", "markdown":
-		chunks = ExtractMarkdown(string(data))
+		chunks, err = extractMarkdown(string(data), b)
 	case "txt":
-		chunks = ExtractPlain(string(data))
+		chunks, err = extractPlain(string(data), b)
 	case "html", "htm":
-		title, chunks, err = ExtractHTML(data)
+		title, chunks, err = extractHTML(data, b)
 	case "docx":
-		chunks, err = ExtractDocx(data)
+		chunks, err = extractDocx(data, b)
 	default:
 		return nil, Permanent(fmt.Sprintf("Unsupported text format: .%s", ext))
 	}
@@ -56,34 +63,52 @@ func cleanText(s string) string {
 	return strings.TrimSpace(s)
 }
 
-// ExtractPlain splits plain text into paragraph chunks at blank lines.
-func ExtractPlain(s string) []Chunk {
-	var out []Chunk
-	for _, block := range splitBlocks(cleanText(s)) {
-		out = append(out, Chunk{ChunkType: ChunkParagraph, Text: block})
-	}
-	return out
+// ExtractPlain splits plain text into paragraph chunks at blank lines,
+// under the default limits.
+func ExtractPlain(s string) ([]Chunk, error) { return extractPlain(s, Limits{}.budget()) }
+
+func extractPlain(s string, b *budget) ([]Chunk, error) {
+	c := &chunks{b: b}
+	err := eachBlock(cleanText(s), func(block string) error {
+		return c.add(Chunk{ChunkType: ChunkParagraph, Text: block})
+	})
+	return c.out, err
 }
 
 // splitBlocks splits at lines that are empty or whitespace only.
 func splitBlocks(s string) []string {
 	var blocks []string
-	var cur []string
-	flush := func() {
-		if t := strings.TrimSpace(strings.Join(cur, "\n")); t != "" {
-			blocks = append(blocks, t)
+	_ = eachBlock(s, func(b string) error { blocks = append(blocks, b); return nil })
+	return blocks
+}
+
+// eachBlock calls fn with each block of s between lines that are empty or
+// whitespace only, stopping at fn's first error. Lines are read one at a
+// time and a block is built in one buffer: a file of millions of short
+// lines costs no more than its own size.
+func eachBlock(s string, fn func(string) error) error {
+	var cur strings.Builder
+	flush := func() error {
+		t := strings.TrimSpace(cur.String())
+		cur.Reset()
+		if t == "" {
+			return nil
 		}
-		cur = cur[:0]
+		return fn(t)
 	}
 	for line := range strings.SplitSeq(s, "\n") {
 		if strings.TrimSpace(line) == "" {
-			flush()
+			if err := flush(); err != nil {
+				return err
+			}
 			continue
 		}
-		cur = append(cur, strings.TrimRight(line, " \t\r"))
+		if cur.Len() > 0 {
+			cur.WriteByte('\n')
+		}
+		cur.WriteString(strings.TrimRight(line, " \t\r"))
 	}
-	flush()
-	return blocks
+	return flush()
 }
 
 var (
@@ -96,55 +121,99 @@ var (
 // ATX and setext headings become heading chunks with their level; fenced
 // code, lists, quotes and paragraphs become paragraph chunks (markup kept
 // as written). It covers the block structure that matters for chunking
-// without a full Markdown AST.
-func ExtractMarkdown(s string) []Chunk {
-	var out []Chunk
-	var para []string
-	flush := func() {
-		if t := strings.TrimSpace(strings.Join(para, "\n")); t != "" {
-			out = append(out, Chunk{ChunkType: ChunkParagraph, Text: t})
+// without a full Markdown AST. It applies the default limits.
+func ExtractMarkdown(s string) ([]Chunk, error) { return extractMarkdown(s, Limits{}.budget()) }
+
+// extractMarkdown reads s line by line (never splitting it into a slice of
+// all its lines, which costs 16 bytes per line of a file that may be
+// nothing but line breaks) and stops at the budget's first limit.
+func extractMarkdown(s string, b *budget) ([]Chunk, error) {
+	c := &chunks{b: b}
+	para := &lines{}
+	flush := func() error {
+		t := strings.TrimSpace(para.take())
+		if t == "" {
+			return nil
 		}
-		para = para[:0]
+		return c.add(Chunk{ChunkType: ChunkParagraph, Text: t})
 	}
-	lines := strings.Split(cleanText(s), "\n")
-	for i := 0; i < len(lines); i++ {
-		line := strings.TrimRight(lines[i], " \t")
+	rest := cleanText(s)
+	next := func() (string, bool) {
+		if rest == "" {
+			return "", false
+		}
+		line, after, _ := strings.Cut(rest, "\n")
+		rest = after
+		return line, true
+	}
+	for raw, ok := next(); ok; raw, ok = next() {
+		line := strings.TrimRight(raw, " \t")
+		var err error
 		if m := fenceOpen.FindStringSubmatch(line); m != nil {
-			flush()
-			var code []string
-			for i++; i < len(lines); i++ {
-				if strings.HasPrefix(strings.TrimSpace(lines[i]), m[1]) {
-					break
-				}
-				code = append(code, lines[i])
+			if err = flush(); err != nil {
+				return nil, err
 			}
-			para = append(para, code...)
-			flush()
-			continue
-		}
-		if m := atxHeading.FindStringSubmatch(line); m != nil {
-			flush()
-			if t := strings.TrimSpace(m[2]); t != "" {
-				out = append(out, Chunk{ChunkType: ChunkHeading, Text: t, Metadata: ChunkMetadata{Level: len(m[1])}})
+			for code, ok := next(); ok && !strings.HasPrefix(strings.TrimSpace(code), m[1]); code, ok = next() {
+				para.add(code)
 			}
-			continue
+			err = flush()
+		} else {
+			err = markdownLine(line, para, c, flush)
 		}
-		if m := setextRule.FindStringSubmatch(line); m != nil && len(para) > 0 {
-			level := 2
-			if m[1][0] == '=' {
-				level = 1
-			}
-			text := strings.TrimSpace(strings.Join(para, " "))
-			para = para[:0]
-			out = append(out, Chunk{ChunkType: ChunkHeading, Text: text, Metadata: ChunkMetadata{Level: level}})
-			continue
+		if err != nil {
+			return nil, err
 		}
-		if strings.TrimSpace(line) == "" {
-			flush()
-			continue
-		}
-		para = append(para, line)
 	}
-	flush()
-	return out
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	return c.out, nil
+}
+
+// markdownLine handles one line outside a code fence.
+func markdownLine(line string, para *lines, c *chunks, flush func() error) error {
+	if m := atxHeading.FindStringSubmatch(line); m != nil {
+		if err := flush(); err != nil {
+			return err
+		}
+		if t := strings.TrimSpace(m[2]); t != "" {
+			return c.add(Chunk{ChunkType: ChunkHeading, Text: t, Metadata: ChunkMetadata{Level: len(m[1])}})
+		}
+		return nil
+	}
+	if m := setextRule.FindStringSubmatch(line); m != nil && para.n > 0 {
+		level := 2
+		if m[1][0] == '=' {
+			level = 1
+		}
+		text := strings.TrimSpace(strings.ReplaceAll(para.take(), "\n", " "))
+		return c.add(Chunk{ChunkType: ChunkHeading, Text: text, Metadata: ChunkMetadata{Level: level}})
+	}
+	if strings.TrimSpace(line) == "" {
+		return flush()
+	}
+	para.add(line)
+	return nil
+}
+
+// lines joins lines with "\n" in one buffer (not a slice of strings: a
+// paragraph may be millions of one-character lines).
+type lines struct {
+	b strings.Builder
+	n int
+}
+
+func (l *lines) add(line string) {
+	if l.n > 0 {
+		l.b.WriteByte('\n')
+	}
+	l.b.WriteString(line)
+	l.n++
+}
+
+// take returns the joined lines and empties l.
+func (l *lines) take() string {
+	s := l.b.String()
+	l.b, l.n = strings.Builder{}, 0
+	return s
 }

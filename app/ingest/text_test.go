@@ -27,7 +27,11 @@ func checkChunks(t *testing.T, got []Chunk, exp []want) {
 
 func TestMarkdown(t *testing.T) {
 	md := "# Python 101\r\n\nIntro line one\nline two.\n\n## Setup ##\n\n- item a\n- item b\n\n```\n# not a heading\n\ncode\n```\n\nSetext Title\n============\n\n###### Deep\n#nospace is text\n"
-	checkChunks(t, ExtractMarkdown(md), []want{
+	got, err := ExtractMarkdown(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkChunks(t, got, []want{
 		{ChunkHeading, "Python 101", 1},
 		{ChunkParagraph, "Intro line one\nline two.", 0},
 		{ChunkHeading, "Setup", 2},
@@ -40,7 +44,11 @@ func TestMarkdown(t *testing.T) {
 }
 
 func TestPlain(t *testing.T) {
-	checkChunks(t, ExtractPlain("  first para\nstill first\n \t\n\n\nsecond\r\n\r\nthird  "), []want{
+	got, err := ExtractPlain("  first para\nstill first\n \t\n\n\nsecond\r\n\r\nthird  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkChunks(t, got, []want{
 		{ChunkParagraph, "first para\nstill first", 0},
 		{ChunkParagraph, "second", 0},
 		{ChunkParagraph, "third", 0},

@@ -21,6 +21,11 @@ const MsgNoReadable = "No readable content extracted"
 // maxWebTitleRunes caps a title derived from page text (text/plain pages).
 const maxWebTitleRunes = 200
 
+// ExtractWeb is Limits.ExtractWeb with the default limits.
+func ExtractWeb(body []byte, sourceURL, finalURL, contentType string) (*SourceDocument, error) {
+	return Limits{}.ExtractWeb(body, sourceURL, finalURL, contentType)
+}
+
 // ExtractWeb builds the web SourceDocument of a fetched page.
 //
 // body is the (already decompressed) response body, sourceURL the
@@ -34,29 +39,43 @@ const maxWebTitleRunes = 200
 // joined by " | ") becoming one web_content chunk in document order.
 // Nothing is fetched over the network. No readable text, or HTML nested
 // deeper than the parser accepts (512 open elements), is the permanent
-// MsgNoReadable.
-func ExtractWeb(body []byte, sourceURL, finalURL, contentType string) (*SourceDocument, error) {
+// MsgNoReadable; a page with more elements than MaxHTMLTags, or more
+// chunks or text than the limits, fails permanently before it is parsed
+// or as soon as it is over.
+func (l Limits) ExtractWeb(body []byte, sourceURL, finalURL, contentType string) (*SourceDocument, error) {
 	mediaType, params := parseContentType(contentType)
 	text := decodeWebBody(body, params["charset"])
 
 	var (
-		title  string
-		blocks []string
-		meta   = DocMetadata{FinalURL: finalURL, ContentType: mediaType}
+		title string
+		meta  = DocMetadata{FinalURL: finalURL, ContentType: mediaType}
+		c     = &chunks{b: l.budget()}
 	)
+	add := func(block string) error { return c.add(Chunk{ChunkType: ChunkWebContent, Text: block}) }
 	if mediaType == "text/plain" {
-		for _, c := range ExtractPlain(text) {
-			blocks = append(blocks, c.Text)
+		if err := eachBlock(cleanText(text), add); err != nil {
+			return nil, err
 		}
-		if len(blocks) > 0 {
-			first, _, _ := strings.Cut(blocks[0], "\n")
+		if len(c.out) > 0 {
+			first, _, _ := strings.Cut(c.out[0].Text, "\n")
 			title = truncateRunes(collapse(first), maxWebTitleRunes)
 		}
 	} else {
-		var err error
+		if err := countElements(strings.NewReader(text), c.b); err != nil {
+			return nil, err
+		}
+		var (
+			blocks []string
+			err    error
+		)
 		title, meta.SiteName, blocks, err = readableBlocks(text)
 		if err != nil {
 			return nil, err
+		}
+		for _, b := range blocks {
+			if err := add(b); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if title == "" {
@@ -65,11 +84,7 @@ func ExtractWeb(body []byte, sourceURL, finalURL, contentType string) (*SourceDo
 			title = sourceURL
 		}
 	}
-
-	doc := &SourceDocument{SourceType: string(course.SourceWeb), SourceURL: sourceURL, Title: title, Metadata: meta}
-	for _, b := range blocks {
-		doc.Chunks = append(doc.Chunks, Chunk{ChunkType: ChunkWebContent, Text: b})
-	}
+	doc := &SourceDocument{SourceType: string(course.SourceWeb), SourceURL: sourceURL, Title: title, Metadata: meta, Chunks: c.out}
 	return finish(doc, MsgNoReadable)
 }
 

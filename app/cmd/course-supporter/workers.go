@@ -65,6 +65,7 @@ func startWorkers(ctx context.Context, cfg *config.Config, d *deps, reg promethe
 		Window:          window(cfg),
 		Chunking: ingest.ChunkConfig{
 			Target: cfg.Ingest.ChunkTarget, Max: cfg.Ingest.ChunkMax, Overlap: cfg.Ingest.ChunkOverlap,
+			MaxChunks: cfg.Limits.MaxChunks,
 		},
 		TmpDir:         cfg.Worker.TmpDir,
 		ReaperInterval: cfg.Worker.ReaperInterval,
@@ -117,15 +118,17 @@ func newProcessor(cfg *config.Config) *ingest.Processor {
 	fo := fetch.Options{
 		Timeout: in.FetchTimeout, MaxBytes: in.FetchMaxBytes, MaxRedirects: in.FetchMaxRedirects,
 		AllowedPorts: in.FetchAllowedPorts, AllowPrivate: in.FetchAllowPrivate,
-		UserAgent: "CourseSupporter/" + version,
+		UserAgent:      "CourseSupporter/" + version,
+		MinBytesPerSec: cfg.Limits.FetchMinBytesPerSec,
 	}
 	if fo.MaxRedirects == 0 {
 		fo.MaxRedirects = -1 // fetch.Options: 0 means the default, negative none
 	}
 	media := fo
 	media.MaxBytes = cfg.Upload.MaxBytes
-	// Large files: the whole download is bounded by the job, but a server
-	// that goes quiet for FETCH_TIMEOUT is given up on.
+	// Large files: the whole download is bounded by the job and by the size
+	// limit at the minimum rate; a server that goes quiet for FETCH_TIMEOUT,
+	// or trickles below the rate, is given up on.
 	media.Timeout, media.StallTimeout = cfg.Worker.JobTimeout, in.FetchTimeout
 	p := &ingest.Processor{
 		SegmentSeconds: in.SegmentSeconds,
@@ -133,9 +136,14 @@ func newProcessor(cfg *config.Config) *ingest.Processor {
 		Media:          fetch.New(media),
 		VideoPlatforms: course.DefaultPlatforms[course.SourceVideo],
 		TmpDir:         cfg.Worker.TmpDir,
+		Limits: ingest.Limits{
+			MaxChunks: cfg.Limits.MaxChunks, MaxTextBytes: cfg.Limits.MaxTextBytes,
+			MaxXMLDepth: cfg.Limits.MaxXMLDepth, MaxHTMLTags: cfg.Limits.MaxHTMLTags,
+		},
 	}
 	if len(in.VideoDownloader) > 0 {
-		p.Downloader = &ingest.Downloader{Command: in.VideoDownloader, MaxBytes: cfg.Upload.MaxBytes}
+		p.Downloader = &ingest.Downloader{Command: in.VideoDownloader, MaxBytes: cfg.Upload.MaxBytes,
+			MinBytesPerSec: cfg.Limits.FetchMinBytesPerSec, Grace: in.FetchTimeout}
 	}
 	if in.OpenAIAPIKey != "" {
 		p.Transcriber = &ingest.Transcriber{
