@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -177,9 +178,9 @@ func TestGoDX509CheckRendered(t *testing.T) {
 // Telegram variables health_alarm_notify.conf reads.
 func TestNetdataWiring(t *testing.T) {
 	p := MustLoadCompose(t, "docker-compose.yml", []string{"*"})
-	for name, container := range map[string]string{"app": "course-supporter-app", "worker": "course-supporter-worker"} {
-		if got := p.Services[name].ContainerName; got != container {
-			t.Errorf("%s container_name %q; the go.d jobs target %s", name, got, container)
+	for name, alias := range map[string]string{"app": "course-supporter-app", "worker": "course-supporter-worker"} {
+		if n := p.Services[name].Networks["default"]; n == nil || !slices.Contains(n.Aliases, alias) {
+			t.Errorf("%s lacks the alias %s on the default network; the go.d jobs target it", name, alias)
 		}
 	}
 	nd := p.Services["netdata"]
