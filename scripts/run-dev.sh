@@ -12,7 +12,7 @@
 # it started (a PostgreSQL or versitygw that was already running stays).
 #
 # Environment: LOG_LEVEL (default info; debug shows River's own lines too),
-# HTTP_ADDR (:8000), CS_CACHE_DIR (chroot and S3 data, default
+# HTTP_ADDR (:8000), CS_DEV_PG_PORT (55433), CS_CACHE_DIR (chroot and S3 data, default
 # /var/cache/course-supporter), GOBIN (where versitygw is installed).
 # Afterwards bin/cs runs the admin CLI with the same environment.
 set -euo pipefail
@@ -25,7 +25,7 @@ export WORKER_IN_PROCESS="${WORKER_IN_PROCESS:-true}"
 
 VERSITYGW_VERSION=v1.8.0
 PG_NAME=dev
-PG_PORT=55433
+PG_PORT=${CS_DEV_PG_PORT:-55433}
 dev=.cache/dev
 logs=$dev/logs
 mkdir -p "$logs"
@@ -52,7 +52,7 @@ cleanup() {
 		say "waiting for the other steps to stop before cleaning up"
 		wait || true
 	fi
-	if ! $pg_was_up && listening "$PG_PORT"; then
+	if ! $pg_was_up && [[ -f $dev/pg.started ]]; then
 		say "stopping the PostgreSQL this run started"
 		scripts/local-pg.sh stop "$PG_NAME" >/dev/null 2>&1 || true
 	fi
@@ -103,6 +103,7 @@ spawn() {
 
 step_postgres() {
 	scripts/local-pg.sh start "$PG_NAME" "$PG_PORT" >"$dev/pg.url"
+	$pg_was_up || touch "$dev/pg.started"
 	scripts/local-pg.sh createdb "$PG_NAME" "$PG_PORT" course_supporter
 }
 step_s3() {
@@ -117,6 +118,7 @@ step_build() {
 	make --no-print-directory build
 }
 
+rm -f "$dev/pg.started"
 if [[ -z ${DATABASE_URL:-} ]]; then
 	listening "$PG_PORT" || pg_was_up=false
 	$pg_was_up || [[ -f ${CS_CACHE_DIR:-/var/cache/course-supporter}/rootfs/.complete ]] ||
