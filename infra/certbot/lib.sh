@@ -53,7 +53,7 @@ certbot_run() {
 	"${cmd[@]}" "$@" "${extra[@]}"
 }
 
-# reload_if_deployed [render] reloads nginx when the deploy hook left its
+# reload_if_deployed render|reload-only reloads nginx when the deploy hook left its
 # marker, re-rendering the site first only when asked (first issuance), and
 # removes the marker only after the reload succeeded.
 reload_if_deployed() {
