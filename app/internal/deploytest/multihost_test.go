@@ -36,7 +36,7 @@ func TestMultiHostIsStateless(t *testing.T) {
 			t.Errorf("%s depends on %v: nothing else runs on its host", name, s.DependsOn)
 		}
 		for _, v := range s.Volumes {
-			if !(name == "worker" && v.Type == types.VolumeTypeVolume && v.Source == "worker-tmp") {
+			if name != "worker" || v.Type != types.VolumeTypeVolume || v.Source != "worker-tmp" {
 				t.Errorf("%s mounts %s:%s; hosts must hold no state", name, v.Source, v.Target)
 			}
 		}
