@@ -5,8 +5,9 @@ ACTIONLINT ?= $(shell command -v actionlint || echo $$($(GO) env GOPATH)/bin/act
 
 .PHONY: test-deploy test-docs test-smoke lint-ci
 
-test-deploy: ## tests of scripts/deploy.sh against a recording stand-in for docker
+test-deploy: ## tests of scripts/deploy.sh (recording docker stand-in) and local-pg.sh's mirror lookup
 	@scripts/test-deploy.sh
+	@scripts/test-local-pg.sh
 
 test-docs: ## mkdocs build --strict and a headless-Chromium check of the site
 	@scripts/ci-docs.sh

@@ -31,4 +31,4 @@ fi
 
 cs_log "requesting a certificate for $API_DOMAIN"
 certbot_run "${args[@]}" "$@"
-reload_if_deployed
+reload_if_deployed render

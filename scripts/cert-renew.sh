@@ -17,4 +17,4 @@ source "$CS_PROJECT_DIR/infra/certbot/lib.sh"
 # (RandomizedDelaySec=1h), and a second delay only stretches the run.
 certbot_run renew --non-interactive --no-random-sleep-on-renew \
 	--deploy-hook "$CERTBOT_DEPLOY_HOOK" "$@"
-reload_if_deployed
+reload_if_deployed reload-only

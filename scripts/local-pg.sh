@@ -8,6 +8,7 @@
 #   scripts/local-pg.sh url     [NAME] [PORT]   print the DSN without starting anything
 #   scripts/local-pg.sh createdb NAME PORT DB   create database DB if it does not exist
 #   scripts/local-pg.sh dropdb   NAME PORT DB   drop database DB if it exists
+#   scripts/local-pg.sh mirror                  print the Debian mirror debootstrap would use
 #
 # Idempotent: the root file system is built once (debootstrap, ~40 s) and
 # cached under $CS_CACHE_DIR (default /var/cache/course-supporter), outside
@@ -18,7 +19,7 @@ set -euo pipefail
 
 CACHE="${CS_CACHE_DIR:-/var/cache/course-supporter}"
 ROOT="$CACHE/rootfs"
-MIRROR="${CS_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+APT_ETC="${CS_APT_ETC:-/etc/apt}" # tests point this at fixture files
 PGBIN=/usr/lib/postgresql/17/bin
 PASSWORD=postgres
 
@@ -30,6 +31,60 @@ data="/var/lib/cs-pg/$name"
 
 log() { echo "local-pg: $*" >&2; }
 
+# debian_mirror: CS_DEBIAN_MIRROR, else the first Debian archive in the
+# machine's own apt sources (deb822 *.sources and one-line *.list files), so
+# local mirrors and caching proxies (apt-cacher-ng URLs) are used; else
+# deb.debian.org. An entry counts when one of its suites is a plain Debian
+# release name: security and backports archives, Ubuntu and third-party
+# repositories cannot serve debootstrap's trixie.
+debian_mirror() {
+	if [[ -n ${CS_DEBIAN_MIRROR:-} ]]; then
+		echo "$CS_DEBIAN_MIRROR"
+		return
+	fi
+	local suites='^(bullseye|bookworm|trixie|forky|duke|sid|oldstable|stable|testing|unstable)$'
+	local f found=""
+	for f in "$APT_ETC"/sources.list.d/*.sources; do
+		[[ -f $f ]] || continue
+		# deb822: blank-line separated stanzas; Types must include deb.
+		found=$(awk -v re="$suites" '
+			function flush() {
+				if (!done && types ~ /(^| )deb( |$)/ && enabled != "no" && uris != "") {
+					n = split(suites, s, " ")
+					for (i = 1; i <= n; i++) if (s[i] ~ re) { split(uris, u, " "); print u[1]; done = 1; exit }
+				}
+				types = ""; uris = ""; suites = ""; enabled = ""
+			}
+			/^[ \t]*#/ { next }
+			/^[ \t]*$/ { flush(); next }
+			{ key = tolower($1); sub(/^[^:]*:[ \t]*/, ""); val = $0 }
+			key == "types:" { types = val } key == "uris:" { uris = val }
+			key == "suites:" { suites = val } key == "enabled:" { enabled = tolower(val) }
+			END { flush() }' "$f")
+		[[ -n $found ]] && break
+	done
+	if [[ -z $found ]]; then
+		for f in "$APT_ETC"/sources.list "$APT_ETC"/sources.list.d/*.list; do
+			[[ -f $f ]] || continue
+			# deb [options] URI SUITE COMPONENT...
+			found=$(sed -E 's/\[[^]]*\]//' "$f" | awk -v re="$suites" '$1 == "deb" && $3 ~ re { print $2; exit }')
+			[[ -n $found ]] && break
+		done
+	fi
+	echo "${found:-http://deb.debian.org/debian}"
+}
+
+# apt_proxy: the machine's Acquire::http::Proxy, if any (debootstrap reads
+# http_proxy, not apt's configuration).
+apt_proxy() {
+	[[ -n ${http_proxy:-} ]] && return 0
+	command -v apt-config >/dev/null || return 0
+	local p
+	p=$(apt-config dump 2>/dev/null | sed -n 's/^Acquire::http::Proxy "\(.*\)";$/\1/p' | head -n 1)
+	[[ -n $p && $p != DIRECT && $p != false ]] && export http_proxy=$p
+	return 0
+}
+
 ensure_rootfs() {
 	[[ -f "$ROOT/.complete" ]] && return 0
 	mkdir -p "$CACHE"
@@ -38,10 +93,13 @@ ensure_rootfs() {
 	[[ -f "$ROOT/.complete" ]] && return 0
 	command -v debootstrap >/dev/null || { log "debootstrap is not installed (apt-get install debootstrap)"; exit 1; }
 	[[ $(id -u) -eq 0 ]] || { log "building the chroot needs root"; exit 1; }
-	log "building PostgreSQL 17 root file system in $ROOT (once, ~1 min)"
+	local mirror
+	mirror=$(debian_mirror)
+	apt_proxy
+	log "building PostgreSQL 17 root file system in $ROOT from $mirror${http_proxy:+ via $http_proxy} (once, ~1 min)"
 	rm -rf "$ROOT.tmp"
 	debootstrap --variant=minbase --include=postgresql-17,postgresql-17-pgvector \
-		trixie "$ROOT.tmp" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 ||
+		trixie "$ROOT.tmp" "$mirror" >"$CACHE/debootstrap.log" 2>&1 ||
 		{ log "debootstrap failed, see $CACHE/debootstrap.log"; tail -5 "$CACHE/debootstrap.log" >&2; exit 1; }
 	rm -rf "$ROOT"
 	mv "$ROOT.tmp" "$ROOT"
@@ -99,6 +157,7 @@ start() {
 case "$cmd" in
 start) start ;;
 url) dsn ;;
+mirror) debian_mirror ;;
 stop)
 	pg_ids
 	as_pg "$PGBIN/pg_ctl" -D "$data" -m fast -w stop >/dev/null

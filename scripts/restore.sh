@@ -27,7 +27,7 @@ compose="docker compose --env-file $(cs_env_file) -f $CS_PROJECT_DIR/docker-comp
 : "${RESTORE_STOP_CMD:=$compose stop app worker}"
 : "${RESTORE_START_CMD:=$compose up -d --no-build app \$($compose config --services | grep -x worker)}"
 : "${RESTORE_MIGRATE_STATUS_CMD:=$compose run --rm --no-deps app migrate status}"
-: "${RESTORE_HEALTH_CMD:=docker exec course-supporter-app course-supporter healthcheck --deep --url http://127.0.0.1:8000/health}"
+: "${RESTORE_HEALTH_CMD:=$compose exec -T app course-supporter healthcheck --deep --url http://127.0.0.1:8000/health}"
 : "${RESTORE_HEALTH_TRIES:=10}"
 
 usage() { cs_die "usage: $0 SOURCE [--target-db NAME] [--yes]"; }

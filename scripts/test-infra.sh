@@ -7,6 +7,7 @@
 #   certbot  certbot against pebble through that nginx; renewal; timers
 #   netdata  Debian's netdata loading infra/netdata/health.d; Telegram
 #   backup   backup/restore/retention against PostgreSQL 17 + versitygw
+#   pgdrill  dump/restore between two clusters (scripts/pg-dump-restore.sh)
 #
 #   scripts/test-infra.sh [AREA...]    (default: all, in the order above)
 #
@@ -18,7 +19,7 @@ cd "$(dirname "$0")/.." || exit 1
 start=$SECONDS
 
 areas=("$@")
-((${#areas[@]})) || areas=(compose nginx certbot netdata backup)
+((${#areas[@]})) || areas=(compose nginx certbot netdata backup pgdrill)
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -32,12 +33,12 @@ for area in "${areas[@]}"; do
 			tee -a "$log"
 		rc=${PIPESTATUS[0]}
 		;;
-	nginx | certbot | netdata | backup)
+	nginx | certbot | netdata | backup | pgdrill)
 		"infra/test/$area.sh" 2>&1 | tee -a "$log"
 		rc=${PIPESTATUS[0]}
 		;;
 	*)
-		echo "FAIL $area: unknown area (compose nginx certbot netdata backup)" | tee -a "$log"
+		echo "FAIL $area: unknown area (compose nginx certbot netdata backup pgdrill)" | tee -a "$log"
 		continue
 		;;
 	esac

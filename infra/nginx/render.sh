@@ -1,11 +1,12 @@
 #!/bin/sh
 # Renders the course-supporter nginx templates into an nginx include directory.
 #
-#   Mode B (compose profile "edge"): mounted as
-#     /docker-entrypoint.d/40-course-supporter.sh in the official nginx image,
-#     whose entrypoint runs it before nginx starts. scripts/cert-issue.sh and
-#     scripts/cert-renew.sh run it again before every reload, so the HTTPS
-#     server appears on the reload that follows the first issuance.
+#   Mode B (compose profile "edge"): infra/nginx is mounted at /etc/nginx/cs
+#     and infra/nginx/entrypoint.sh runs this before nginx starts.
+#     scripts/cert-issue.sh runs it again before its reload, so the HTTPS
+#     server appears after the first issuance; scripts/deploy.sh runs it when
+#     a deploy changes infra/nginx. Renewals only reload (they never apply
+#     templates of whatever commit happens to be checked out).
 #   Mode A (shared nginx): run on the host with CS_OUTPUT_DIR pointing at the
 #     shared nginx's conf.d, then `nginx -t && nginx -s reload` there.
 #   Tests: scripts/test-infra.sh renders with loopback ports and temp paths.

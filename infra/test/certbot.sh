@@ -35,14 +35,16 @@ export CS_ACME_WEBROOT="$T/www" CS_HTPASSWD_FILE="$T/htpasswd"
 NGINX=(nginx -c "$T/nginx.conf" -p "$T/" -e "$T/nginx-error.log")
 nginx_conf "$T/nginx.conf" "$T/conf.d"
 
-# What cert-*.sh read from the environment instead of .env.prod. The reload
-# command is the host-side equivalent of the compose default (re-render,
-# nginx -t, reload) and counts its calls.
+# What cert-*.sh read from the environment instead of .env.prod. The render
+# and reload commands are the host-side equivalents of the compose defaults
+# and count their calls.
 export CS_ENV_FILE=/dev/null ACME_EMAIL=ops@test.example CERTBOT_CMD=certbot
 export CERTBOT_WEBROOT="$T/www" CERTBOT_DEPLOY_HOOK="$REPO/infra/certbot/deploy-hook.sh" CERTBOT_STATE_DIR="$T/state"
 export CERTBOT_EXTRA_ARGS="--server https://127.0.0.1:$PACME/dir --config-dir $LE/etc --work-dir $LE/work --logs-dir $LE/logs"
-RELOAD="sh $REPO/infra/nginx/render.sh 2>/dev/null && ${NGINX[*]} -t -q && ${NGINX[*]} -s reload && echo reload >>$T/reloads"
+RELOAD="${NGINX[*]} -t -q && ${NGINX[*]} -s reload && echo reload >>$T/reloads"
 export NGINX_RELOAD_CMD="$RELOAD"
+export NGINX_RENDER_CMD="sh $REPO/infra/nginx/render.sh 2>/dev/null && echo render >>$T/renders"
+renders() { wc -l <"$T/renders" 2>/dev/null || echo 0; }
 export REQUESTS_CA_BUNDLE="$T/ca/ca.pem"
 reloads() { wc -l <"$T/reloads" 2>/dev/null || echo 0; }
 
@@ -125,6 +127,9 @@ third=$(file_serial)
 wait_serves "$third"
 check_eq "the next run reloads nginx for the pending certificate" "$third absent" \
 	"$(served_serial) $([[ -e "$T/state/reload-needed" ]] && echo present || echo absent)"
+# Only the first issuance renders; renewals reload what the deploy rendered,
+# whatever commit is checked out when the timer fires.
+check_eq "renewals reload nginx without re-rendering the templates (only cert-issue.sh renders)" 1 "$(renders)"
 
 # --- the staging switch and .env.prod --------------------------------------------------------
 # A stand-in certbot that records its arguments: the staging CA cannot be

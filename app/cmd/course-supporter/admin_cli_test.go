@@ -233,49 +233,6 @@ func TestAdminTablesAlignColumns(t *testing.T) {
 		"ID", "PREFIX", "LABEL", "SCOPES", "PREP/MIN", "CHECK/MIN", "STATUS", "EXPIRES", "LAST USED", "CREATED")
 }
 
-// Ensure dev-bootstrap creates exactly one tenant and a usable test key on
-// an empty database, prints a curl with it, and is a no-op the next time.
-func TestDevBootstrapCreatesOneTenantOnce(t *testing.T) {
-	t.Parallel()
-	vars := adminVars(testdb.New(t))
-	out := mustCLI(t, vars, "dev-bootstrap")
-	key := regexp.MustCompile(`cs_test_[0-9a-f]{32}`).FindString(out)
-	if key == "" || !strings.Contains(out, `curl -H "X-API-Key: `+key+`" http://localhost:8000/api/v1/nodes`) {
-		t.Fatalf("dev-bootstrap output:\n%s", out)
-	}
-	ts := mustJSON[[]cliTenant](t, mustCLI(t, vars, "tenant", "list", "--json"))
-	if len(ts) != 1 || ts[0].Name != "dev" || ts[0].ActiveKeys != 1 {
-		t.Fatalf("tenants %+v", ts)
-	}
-	keys := mustJSON[[]cliKey](t, mustCLI(t, vars, "key", "list", "--tenant", "dev", "--json"))
-	if len(keys) != 1 || keys[0].Prefix != key[:16] || strings.Join(keys[0].Scopes, ",") != "prep,check" {
-		t.Fatalf("keys %+v", keys)
-	}
-
-	out = mustCLI(t, vars, "dev-bootstrap")
-	if strings.Count(out, "\n") != 1 || !strings.Contains(out, "already exist") || strings.Contains(out, "cs_test_") {
-		t.Fatalf("second dev-bootstrap:\n%s", out)
-	}
-	if ts := mustJSON[[]cliTenant](t, mustCLI(t, vars, "tenant", "list", "--json")); len(ts) != 1 || ts[0].ActiveKeys != 1 {
-		t.Fatalf("after second run: %+v", ts)
-	}
-}
-
-// Ensure dev-bootstrap exits 1 in production and creates nothing.
-func TestDevBootstrapRefusesProduction(t *testing.T) {
-	t.Parallel()
-	vars := adminVars(testdb.New(t))
-	prod := adminVars(vars["DATABASE_URL"])
-	prod["ENVIRONMENT"] = "production"
-	code, out, errOut := cliExit(t, prod, "dev-bootstrap")
-	if code != 1 || out != "" || !strings.Contains(errOut, "production") {
-		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
-	}
-	if ts := mustJSON[[]cliTenant](t, mustCLI(t, vars, "tenant", "list", "--json")); len(ts) != 0 {
-		t.Fatalf("tenants %+v", ts)
-	}
-}
-
 // Ensure a prefix matching two active keys exits 1 listing both ids and
 // revokes neither; revoking by id works once, then exits 1.
 func TestKeyRevokeAmbiguousPrefixExitsOne(t *testing.T) {

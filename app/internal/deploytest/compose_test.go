@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/course-supporter/course-supporter/app/internal/testdb"
 )
 
 const (
@@ -25,9 +27,11 @@ var oneShot = map[string]bool{"migrate": true, "certbot": true}
 // every service of the runbook, under the expected container names.
 func TestProductionServices(t *testing.T) {
 	all := MustLoadCompose(t, "docker-compose.yml", []string{"*"})
+	// app and worker have no fixed name: a deploy runs the new release
+	// beside the old one (scripts/deploy.sh); they are reached by alias.
 	want := map[string]string{
-		"app":         "course-supporter-app",
-		"worker":      "course-supporter-worker",
+		"app":         "",
+		"worker":      "",
 		"migrate":     "",
 		"postgres-cs": "course-supporter-db",
 		"netdata":     "netdata",
@@ -283,13 +287,43 @@ func TestProductionImagesPinned(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"app", "worker", "migrate"} {
-		if got, want := p.Services[name].Image, "course-supporter:"+env["IMAGE_TAG"]; got != want {
+		if got, want := p.Services[name].Image, env["IMAGE_REPO"]+":"+env["IMAGE_TAG"]; got != want {
 			t.Errorf("%s: image %q, want %q", name, got, want)
 		}
+	}
+	// What scripts/deploy.sh writes into .env.prod: the digest wins.
+	d := "sha256:" + strings.Repeat("ab", 32)
+	byDigest, err := loadCompose(t, "docker-compose.yml", []string{"*"}, []string{"POSTGRES_PASSWORD=x", "IMAGE_DIGEST=" + d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"app", "worker", "migrate"} {
+		if got, want := byDigest.Services[name].Image, env["IMAGE_REPO"]+":"+env["IMAGE_TAG"]+"@"+d; got != want {
+			t.Errorf("%s with IMAGE_DIGEST: image %q, want %q", name, got, want)
+		}
+	}
+	if p.Services["app"].Build != nil {
+		t.Error("app has a build section: the server must never build (CI pushes the image)")
 	}
 	dev := MustLoadCompose(t, "docker-compose.dev.yml", []string{"*"})
 	if got, want := dev.Services["postgres"].Image, p.Services["postgres-cs"].Image; got != want {
 		t.Errorf("dev postgres image %q differs from production %q", got, want)
+	}
+	// Tests on a machine with Docker (testcontainers) and the CI workflow's
+	// service containers run the production database image too.
+	if testdb.Image != p.Services["postgres-cs"].Image {
+		t.Errorf("testdb.Image %q differs from production %q", testdb.Image, p.Services["postgres-cs"].Image)
+	}
+	for _, wf := range []string{".github/workflows/ci.yml"} {
+		b, err := os.ReadFile(filepath.Join(repoRoot(t), wf))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`image: (pgvector/\S+)`).FindAllStringSubmatch(string(b), -1) {
+			if m[1] != p.Services["postgres-cs"].Image {
+				t.Errorf("%s uses %s, want the production image %s", wf, m[1], p.Services["postgres-cs"].Image)
+			}
+		}
 	}
 }
 
@@ -335,15 +369,23 @@ func TestProductionBindMountsExist(t *testing.T) {
 			}
 		}
 	}
-	for _, target := range []string{"/docker-entrypoint.d/40-course-supporter.sh"} {
-		var src string
-		for _, v := range p.Services["nginx"].Volumes {
-			if v.Target == target {
-				src = v.Source
+	// Repository configuration is mounted as directories only: `git checkout`
+	// gives a changed file a new inode, which a single-file bind mount of a
+	// running container never sees. (The certbot hook is exempt: certbot runs
+	// as a fresh `run --rm` container each time.)
+	for name, s := range p.Services {
+		for _, v := range s.Volumes {
+			if v.Type != types.VolumeTypeBind || !strings.HasPrefix(v.Source, root+string(filepath.Separator)) || name == "certbot" {
+				continue
+			}
+			if fi, err := os.Stat(v.Source); err == nil && !fi.IsDir() {
+				t.Errorf("%s mounts the single file %s; mount its directory so a deploy's checkout reaches the container", name, v.Source)
 			}
 		}
-		if fi, err := os.Stat(src); err != nil || fi.Mode()&0o111 == 0 {
-			t.Errorf("nginx: %s (%s) must exist and be executable, or the image's entrypoint skips it", target, src)
+	}
+	for _, f := range []string{"infra/nginx/entrypoint.sh", "infra/nginx/render.sh", "infra/netdata/entrypoint.sh"} {
+		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
+			t.Errorf("%s: %v", f, err)
 		}
 	}
 }

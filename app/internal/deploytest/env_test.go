@@ -12,7 +12,7 @@ import (
 // opsKeys are the .env.prod.example keys that configure compose and the
 // operations scripts rather than the application (.env.example has those).
 var opsKeys = []string{
-	"COMPOSE_PROFILES", "IMAGE_TAG", "API_DOMAIN", "ACME_EMAIL", "CERTBOT_STAGING",
+	"COMPOSE_PROFILES", "IMAGE_REPO", "IMAGE_TAG", "IMAGE_DIGEST", "API_DOMAIN", "ACME_EMAIL", "CERTBOT_STAGING",
 	"CERTBOT_STATE_DIR", "NGINX_HTPASSWD_FILE", "APP_MEM_LIMIT", "APP_GOMEMLIMIT", "NETDATA_HOSTNAME",
 	"NETDATA_TELEGRAM_BOT_TOKEN", "NETDATA_TELEGRAM_CHAT_ID",
 }
@@ -106,7 +106,7 @@ func TestNginxDefaultsMatchCompose(t *testing.T) {
 		defaults[m[1]] = m[2]
 	}
 	app := p.Services["app"]
-	if want := app.ContainerName + ":" + strings.TrimPrefix(envValue(app, "HTTP_ADDR"), ":"); defaults["CS_APP_UPSTREAM"] != want {
+	if want := "course-supporter-app:" + strings.TrimPrefix(envValue(app, "HTTP_ADDR"), ":"); defaults["CS_APP_UPSTREAM"] != want {
 		t.Errorf("CS_APP_UPSTREAM default %q, want %q", defaults["CS_APP_UPSTREAM"], want)
 	}
 	if want := p.Services["netdata"].ContainerName + ":19999"; defaults["CS_NETDATA_UPSTREAM"] != want {
@@ -120,9 +120,15 @@ func TestNginxDefaultsMatchCompose(t *testing.T) {
 	for _, v := range nginx.Volumes {
 		mounts[v.Target] = true
 	}
-	for _, key := range []string{"CS_TEMPLATE_DIR", "CS_SNIPPETS_DIR", "CS_ACME_WEBROOT", "CS_HTPASSWD_FILE"} {
+	for _, key := range []string{"CS_ACME_WEBROOT", "CS_HTPASSWD_FILE"} {
 		if !mounts[defaults[key]] {
 			t.Errorf("%s default %q is not a mount of the nginx service", key, defaults[key])
+		}
+	}
+	// The template and snippet directories live inside the infra/nginx mount.
+	for _, key := range []string{"CS_TEMPLATE_DIR", "CS_SNIPPETS_DIR"} {
+		if dir := envValue(nginx, key); !strings.HasPrefix(dir, "/etc/nginx/cs/") || !mounts["/etc/nginx/cs"] {
+			t.Errorf("nginx %s = %q, want a directory under the /etc/nginx/cs mount", key, dir)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -152,21 +153,28 @@ func TestGoDX509CheckRendered(t *testing.T) {
 	cmd := exec.Command("sh", filepath.Join(root, "infra/netdata/entrypoint.sh"))
 	cmd.Env = append(os.Environ(),
 		"API_DOMAIN=api.example.org",
-		"CS_NETDATA_TEMPLATE="+filepath.Join(root, "infra/netdata/go.d/x509check.conf.template"),
-		"CS_NETDATA_GOD_DIR="+dir,
+		"CS_NETDATA_SRC="+filepath.Join(root, "infra/netdata"),
+		"CS_NETDATA_CONF_DIR="+dir,
 		"CS_NETDATA_ENTRYPOINT=true",
 	)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("entrypoint.sh: %v\n%s", err, out)
 	}
-	f := MustParseGoD(t, filepath.Join(dir, "x509check.conf"))
+	// The repository's files are linked by path, so a deploy's checkout is
+	// what netdata reads after a recreate (a copy or a file mount would not be).
+	for _, f := range []string{"go.d/httpcheck.conf", "go.d/prometheus.conf", "health_alarm_notify.conf"} {
+		if target, err := os.Readlink(filepath.Join(dir, f)); err != nil || target != filepath.Join(root, "infra/netdata", f) {
+			t.Errorf("%s: link to %q (%v), want the mounted repository file", f, target, err)
+		}
+	}
+	f := MustParseGoD(t, filepath.Join(dir, "go.d", "x509check.conf"))
 	j := f.Jobs[0]
 	if j.Source != "https://api.example.org:443" || j.WarnDays != 14 || j.CritDays != 7 {
 		t.Errorf("x509check job = %+v, want https://api.example.org:443 with 14/7 days", j)
 	}
 
 	bad := exec.Command("sh", filepath.Join(root, "infra/netdata/entrypoint.sh"))
-	bad.Env = append(os.Environ(), "API_DOMAIN=evil/../x", "CS_NETDATA_GOD_DIR="+dir, "CS_NETDATA_ENTRYPOINT=true")
+	bad.Env = append(os.Environ(), "API_DOMAIN=evil/../x", "CS_NETDATA_CONF_DIR="+dir, "CS_NETDATA_ENTRYPOINT=true")
 	if err := bad.Run(); err == nil {
 		t.Error("entrypoint.sh accepted an API_DOMAIN that is not a host name")
 	}
@@ -177,9 +185,9 @@ func TestGoDX509CheckRendered(t *testing.T) {
 // Telegram variables health_alarm_notify.conf reads.
 func TestNetdataWiring(t *testing.T) {
 	p := MustLoadCompose(t, "docker-compose.yml", []string{"*"})
-	for name, container := range map[string]string{"app": "course-supporter-app", "worker": "course-supporter-worker"} {
-		if got := p.Services[name].ContainerName; got != container {
-			t.Errorf("%s container_name %q; the go.d jobs target %s", name, got, container)
+	for name, alias := range map[string]string{"app": "course-supporter-app", "worker": "course-supporter-worker"} {
+		if n := p.Services[name].Networks["default"]; n == nil || !slices.Contains(n.Aliases, alias) {
+			t.Errorf("%s lacks the alias %s on the default network; the go.d jobs target it", name, alias)
 		}
 	}
 	nd := p.Services["netdata"]

@@ -2,7 +2,7 @@
 // The server is found once per test process, in this order:
 //
 //  1. TEST_DATABASE_URL, if set;
-//  2. testcontainers-go with pgvector/pgvector:pg17, if a Docker engine answers;
+//  2. testcontainers-go with the production pgvector image (Image), if a Docker engine answers;
 //  3. scripts/local-pg.sh, which runs Debian's PostgreSQL 17 in a cached chroot.
 //
 // If none works the test fails, saying what was tried: integration tests
@@ -26,8 +26,9 @@ import (
 	"github.com/testcontainers/testcontainers-go/wait"
 )
 
-// Image is the container image used when a Docker engine is available.
-const Image = "pgvector/pgvector:pg17"
+// Image is the container image used when a Docker engine is available: the
+// production database image, tag and digest (deploytest checks they match).
+const Image = "pgvector/pgvector:0.8.1-pg17@sha256:3e8b3adfd27b5707128f60956f62a793c3c9326ea8cfaf0eab7adccb5d700b21"
 
 // Source says where the server came from.
 type Source string
