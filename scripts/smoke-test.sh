@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Smoke test of a running Course Supporter (operations.md §13).
+# Smoke test of a running Course Supporter (docs/operations/deploy.md).
 #
 #   SMOKE_TEST_API_KEY=cs_… scripts/smoke-test.sh BASE_URL
 #

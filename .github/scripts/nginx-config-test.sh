@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `nginx -t` of the edge configuration (infra/nginx, operations.md §5) in the
+# `nginx -t` of the edge configuration (infra/nginx, docs/operations/index.md) in the
 # pinned nginx image, the way mode B runs it: infra/nginx/render.sh renders
 # the templates into conf.d (as /docker-entrypoint.d does), then nginx tests
 # the image's own nginx.conf, which includes conf.d inside http {}. Mode A

@@ -3,7 +3,7 @@
 #
 # Defaults describe mode B (this project's nginx and certbot, compose profile
 # "edge"). Mode A (a shared nginx of another compose project) overrides
-# NGINX_RELOAD_CMD in .env.prod; see docs/operations/runbook.md.
+# NGINX_RELOAD_CMD in .env.prod; see docs/operations/index.md.
 #
 #   CERTBOT_CMD          how to run certbot. Default: the compose service, whose
 #                        volumes hold /etc/letsencrypt and the webroot.
