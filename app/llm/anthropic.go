@@ -18,6 +18,14 @@ import (
 // model's reply the tool input, which the API returns as JSON.
 const structuredTool = "emit_result"
 
+// anthropicAPIVersion is the Messages API version the service speaks
+// (docs/design/llm.md, "Anthropic"). SDK v2 defaults to a newer version
+// and to Bearer authentication; every field sent here (model, max_tokens,
+// system, messages with text and base64 images, tools, tool_choice,
+// temperature) has the same shape in this version, so the documented
+// contract is pinned rather than the SDK's default.
+const anthropicAPIVersion = "2023-06-01"
+
 // anthropicProvider speaks the Messages API (POST {base}/v1/messages,
 // x-api-key) through the official SDK. The SDK's environment defaults
 // (ANTHROPIC_* variables, profile files) are off: the registry is the
@@ -30,7 +38,10 @@ func newAnthropic(p *ProviderSpec, hc *http.Client, timeout time.Duration) *anth
 	return &anthropicProvider{messages: anthropic.NewMessageService(
 		option.WithoutEnvironmentDefaults(),
 		option.WithBaseURL(p.BaseURL+"/"),
-		option.WithAPIKey(p.APIKey),
+		// A request carrying x-api-key is sent as it is by the SDK's
+		// credential middleware; no other credential source is consulted.
+		option.WithHeader("x-api-key", p.APIKey),
+		option.WithHeader("anthropic-version", anthropicAPIVersion),
 		option.WithHTTPClient(hc),
 		option.WithMaxRetries(0), // the router owns retries
 		// An explicit timeout also keeps the SDK from refusing large
@@ -41,7 +52,8 @@ func newAnthropic(p *ProviderSpec, hc *http.Client, timeout time.Duration) *anth
 
 // Complete sends one Messages request. Tool mode forces a single tool
 // whose input_schema is the schema; prompt mode puts it in the system
-// prompt. The Messages API version of this SDK has no temperature.
+// prompt. SDK v2's parameters have no temperature field, so it is set in
+// the JSON body directly (the pinned API version accepts it).
 func (a *anthropicProvider) Complete(ctx context.Context, m *ModelSpec, req course.CompletionRequest) (*Reply, error) {
 	system := req.System
 	tool := len(req.Schema) > 0 && m.StructuredOutput == ModeTool
@@ -82,7 +94,11 @@ func (a *anthropicProvider) Complete(ctx context.Context, m *ModelSpec, req cour
 		params.Tools = []anthropic.ToolUnionParam{anthropic.ToolUnionParamOfTool(schema, structuredTool)}
 		params.ToolChoice = anthropic.ToolChoiceParamOfTool(structuredTool)
 	}
-	resp, err := a.messages.New(ctx, params)
+	var opts []option.RequestOption
+	if req.Temperature != nil {
+		opts = append(opts, option.WithJSONSet("temperature", *req.Temperature))
+	}
+	resp, err := a.messages.New(ctx, params, opts...)
 	if err != nil {
 		return nil, anthropicFailure(ctx, err)
 	}

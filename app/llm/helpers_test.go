@@ -150,3 +150,12 @@ func anthropicError(typ, msg string) string {
 // validOutline is a minimal CourseStructure that passes validation.
 const validOutline = `{"title":"T","modules":[{"title":"M","lessons":[{"title":"L"}]}],` +
 	`"summary":"S.","core_concepts":["a"],"mentioned_concepts":["b"]}`
+
+func jsonObj(t *testing.T, s string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
