@@ -25,17 +25,17 @@ type Module struct {
 	ExpectedKnowledge []string `json:"expected_knowledge,omitempty"`
 	ExpectedSkills    []string `json:"expected_skills,omitempty"`
 	Difficulty        string   `json:"difficulty,omitempty"` // easy | medium | hard
-	Lessons           []Lesson `json:"lessons"`
+	Lessons           []Lesson `json:"lessons,omitempty"`
 }
 
 // Lesson is one lesson of a module; timecodes are MM:SS or HH:MM:SS.
 type Lesson struct {
-	Title             string      `json:"title"`
-	VideoStartTimecode string     `json:"video_start_timecode,omitempty"`
-	VideoEndTimecode  string      `json:"video_end_timecode,omitempty"`
-	SlideRange        *SlideRange `json:"slide_range,omitempty"`
-	Concepts          []Concept   `json:"concepts"`
-	Exercises         []Exercise  `json:"exercises"`
+	Title              string      `json:"title"`
+	VideoStartTimecode string      `json:"video_start_timecode,omitempty"`
+	VideoEndTimecode   string      `json:"video_end_timecode,omitempty"`
+	SlideRange         *SlideRange `json:"slide_range,omitempty"`
+	Concepts           []Concept   `json:"concepts,omitempty"`
+	Exercises          []Exercise  `json:"exercises,omitempty"`
 }
 
 // SlideRange is an inclusive range of 1-based slide numbers.

@@ -136,15 +136,15 @@ func TestOpenAIErrorClasses(t *testing.T) {
 	}{
 		"400 context length": {answer: answer{Status: 400, Body: openAIError("invalid_request_error", "context_length_exceeded",
 			"This model's maximum context length is 128000 tokens")}, attempts: 1, permanent: true, errText: "HTTP 400"},
-		"401 bad key":         {answer: answer{Status: 401, Body: openAIError("invalid_request_error", "invalid_api_key", "Incorrect API key")}, attempts: 1, permanent: true, errText: "HTTP 401"},
-		"429 retry-after":     {answer: answer{Status: 429, Header: map[string]string{"Retry-After": "7"}, Body: openAIError("rate_limit_exceeded", "", "slow down")}, attempts: 2, sleep: 7 * time.Second, errText: "HTTP 429"},
+		"401 bad key":          {answer: answer{Status: 401, Body: openAIError("invalid_request_error", "invalid_api_key", "Incorrect API key")}, attempts: 1, permanent: true, errText: "HTTP 401"},
+		"429 retry-after":      {answer: answer{Status: 429, Header: map[string]string{"Retry-After": "7"}, Body: openAIError("rate_limit_exceeded", "", "slow down")}, attempts: 2, sleep: 7 * time.Second, errText: "HTTP 429"},
 		"429 long retry-after": {answer: answer{Status: 429, Header: map[string]string{"Retry-After": "120"}, Body: openAIError("rate_limit_exceeded", "", "slow down")}, attempts: 2, sleep: time.Second, errText: "HTTP 429"},
-		"500":                 {answer: answer{Status: 500, Body: openAIError("server_error", "", "boom")}, attempts: 2, sleep: time.Second, errText: "HTTP 500"},
-		"529 overloaded":      {answer: answer{Status: 529, Body: openAIError("overloaded", "", "overloaded")}, attempts: 2, sleep: time.Second, errText: "HTTP 529"},
-		"empty reply":         {answer: answer{Status: 200, Body: chatOK("", 10, 0)}, attempts: 2, sleep: time.Second, errText: "empty reply"},
-		"schema-invalid":      {answer: answer{Status: 200, Body: chatOK(`{"title":"only a title"}`, 10, 5)}, attempts: 2, sleep: time.Second, errText: "reply failed validation"},
-		"not json":            {answer: answer{Status: 200, Body: chatOK("Sure! Here is the outline.", 10, 5)}, attempts: 2, sleep: time.Second, errText: "not a JSON object"},
-		"timeout":             {answer: answer{Hang: true}, attempts: 2, sleep: time.Second, errText: "timed out"},
+		"500":                  {answer: answer{Status: 500, Body: openAIError("server_error", "", "boom")}, attempts: 2, sleep: time.Second, errText: "HTTP 500"},
+		"529 overloaded":       {answer: answer{Status: 529, Body: openAIError("overloaded", "", "overloaded")}, attempts: 2, sleep: time.Second, errText: "HTTP 529"},
+		"empty reply":          {answer: answer{Status: 200, Body: chatOK("", 10, 0)}, attempts: 2, sleep: time.Second, errText: "empty reply"},
+		"schema-invalid":       {answer: answer{Status: 200, Body: chatOK(`{"title":"only a title"}`, 10, 5)}, attempts: 2, sleep: time.Second, errText: "reply failed validation"},
+		"not json":             {answer: answer{Status: 200, Body: chatOK("Sure! Here is the outline.", 10, 5)}, attempts: 2, sleep: time.Second, errText: "not a JSON object"},
+		"timeout":              {answer: answer{Hang: true}, attempts: 2, sleep: time.Second, errText: "timed out"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -330,7 +330,7 @@ func (r *Registry) validateModel(m *ModelSpec, fail func(string, ...any)) {
 			fail("models.%s.capabilities: unknown capability %q", m.ID, c)
 		}
 	}
-	if m.StructuredOutput != "" && !slices.Contains(modesOf[p.Kind], m.StructuredOutput) {
+	if modes, known := modesOf[p.Kind]; known && m.StructuredOutput != "" && !slices.Contains(modes, m.StructuredOutput) {
 		fail("models.%s.structured_output: %q is not supported by a %s provider", m.ID, m.StructuredOutput, p.Kind)
 	}
 	if slices.Contains(m.Capabilities, CapEmbedding) && m.Dimensions != EmbeddingDimensions {

@@ -67,10 +67,10 @@ func validateSchema(schema, reply json.RawMessage) error {
 			return fmt.Errorf("schema: %w", err)
 		}
 		c := jsonschema.NewCompiler()
-		if err := c.AddResource("reply.json", doc); err != nil {
+		if err := c.AddResource("https://schemas.course-supporter.invalid/reply.json", doc); err != nil {
 			return fmt.Errorf("schema: %w", err)
 		}
-		s, err := c.Compile("reply.json")
+		s, err := c.Compile("https://schemas.course-supporter.invalid/reply.json")
 		if err != nil {
 			return fmt.Errorf("schema: %w", err)
 		}
