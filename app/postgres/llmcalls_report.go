@@ -30,7 +30,7 @@ WHERE tenant_id = $1
   AND ($2::timestamptz IS NULL OR created_at >= $2)
   AND ($3::timestamptz IS NULL OR created_at < $3)
 GROUP BY GROUPING SETS ((), (action), (provider), (model_id))
-ORDER BY g, count(*) DESC, grp COLLATE "C" ASC`
+ORDER BY g, count(*) DESC, COALESCE(action, provider, model_id, '') COLLATE "C" ASC`
 
 // CostReport implements course.CostReporter.
 func (s *CallStore) CostReport(ctx context.Context, tenantID uuid.UUID, from, to *time.Time) (*course.CostReport, error) {
