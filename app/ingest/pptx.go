@@ -55,6 +55,12 @@ func ExtractPptx(data []byte, sourceURL, title string) (*SourceDocument, error) 
 
 // presentationDoc turns per-page texts into a presentation document.
 func presentationDoc(pages []string, format, sourceURL, title string) (*SourceDocument, error) {
+	return finish(presentationDraft(pages, format, sourceURL, title), MsgNoText)
+}
+
+// presentationDraft is presentationDoc before the empty check, so slide
+// descriptions can still be added to a PDF of images.
+func presentationDraft(pages []string, format, sourceURL, title string) *SourceDocument {
 	doc := &SourceDocument{
 		SourceType: "presentation", SourceURL: sourceURL, Title: title,
 		Metadata: DocMetadata{Format: format, PageCount: ptr(len(pages)), VisionPages: ptr(0), VisionFailures: ptr(0)},
@@ -64,7 +70,7 @@ func presentationDoc(pages []string, format, sourceURL, title string) (*SourceDo
 			doc.Chunks = append(doc.Chunks, Chunk{ChunkType: ChunkSlideText, Text: t, Metadata: ChunkMetadata{SlideNumber: i + 1}})
 		}
 	}
-	return finish(doc, MsgNoText)
+	return doc
 }
 
 type xmlRel struct {
