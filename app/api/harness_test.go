@@ -105,6 +105,7 @@ func mustStackOn(t testing.TB, db *postgres.DB, opt ...func(*api.Options)) *stac
 		Materials: postgres.NewMaterialStore(db, enq),
 		Jobs:      postgres.NewJobStore(db, enq),
 		Objects:   store,
+		Costs:     postgres.NewCallStore(db),
 	}
 	srv := api.New(deps, o)
 	t.Cleanup(func() {

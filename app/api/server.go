@@ -73,6 +73,7 @@ type Deps struct {
 	Materials course.MaterialService
 	Jobs      course.JobService
 	Objects   course.ObjectStore
+	Costs     course.CostReporter
 	// Metrics records Prometheus series; nil disables them.
 	Metrics *Metrics
 }
@@ -149,6 +150,7 @@ func New(deps Deps, opts Options) *Server {
 	s.registerNodes()
 	s.registerMaterials()
 	s.registerJobs()
+	s.registerReports()
 	s.registerDocs()
 	return s
 }

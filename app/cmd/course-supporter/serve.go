@@ -56,6 +56,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, onListenin
 		Materials: materials,
 		Jobs:      postgres.NewJobStore(d.db, d.enqueuer),
 		Objects:   d.store,
+		Costs:     postgres.NewCallStore(d.db),
 	}, apiOptions(cfg))
 
 	var runner *workerSet
@@ -142,9 +143,14 @@ type deps struct {
 	db       *postgres.DB
 	store    *objstore.Store
 	enqueuer *jobs.Enqueuer
+	llm      *llmSet
 }
 
 func openDeps(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps, error) {
+	set, err := loadLLM(cfg)
+	if err != nil {
+		return nil, err
+	}
 	db, err := postgres.Open(ctx, cfg.Database.URL, postgres.Options{
 		MaxConns:          cfg.Database.MaxConns,
 		MinConns:          cfg.Database.MinConns,
@@ -161,5 +167,5 @@ func openDeps(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps,
 	}
 	store := objstore.New(storeOptions(cfg))
 	verifyBucket(ctx, store, log)
-	return &deps{db: db, store: store, enqueuer: enq}, nil
+	return &deps{db: db, store: store, enqueuer: enq, llm: set}, nil
 }
