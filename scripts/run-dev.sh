@@ -9,6 +9,7 @@ export ENVIRONMENT="${ENVIRONMENT:-development}"
 export LOG_LEVEL="${LOG_LEVEL:-debug}"
 export HTTP_ADDR="${HTTP_ADDR:-:8000}"
 export WORKER_IN_PROCESS="${WORKER_IN_PROCESS:-true}"
+export LLM_BUILTIN_ENABLED="${LLM_BUILTIN_ENABLED:-true}" # offline builtin-outline model (docs/design/llm.md)
 
 if [[ -z "${DATABASE_URL:-}" ]]; then
 	admin=$(scripts/local-pg.sh start dev 55433)

@@ -15,11 +15,12 @@ type Metrics struct {
 	calls   *prometheus.CounterVec
 	cost    *prometheus.CounterVec
 	latency *prometheus.HistogramVec
+	window  *failureWindow
 }
 
 // NewMetrics registers the series on reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
-	m := &Metrics{
+	m := &Metrics{window: &failureWindow{now: time.Now},
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cs_llm_calls_total",
 			Help: "Attempts of external AI calls by action, provider, model id and outcome (success, retryable, permanent, cancelled).",
@@ -32,7 +33,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: []float64{0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300},
 		}, []string{"action", "provider", "model"}),
 	}
-	reg.MustRegister(m.calls, m.cost, m.latency)
+	ratio := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "cs_llm_failure_ratio_15m",
+		Help: "Failed share of external AI call attempts in the last 15 minutes (0 below 5 attempts); alarm llm_failure_ratio.",
+	}, m.window.ratio)
+	reg.MustRegister(m.calls, m.cost, m.latency, ratio)
 	return m
 }
 
@@ -41,6 +46,9 @@ func (m *Metrics) observe(row *course.ExternalCall, outcome string, latency time
 		return
 	}
 	m.calls.WithLabelValues(row.Action, row.Provider, row.ModelID, outcome).Inc()
+	if outcome != "cancelled" {
+		m.window.add(outcome != "success")
+	}
 	m.latency.WithLabelValues(row.Action, row.Provider, row.ModelID).Observe(latency.Seconds())
 	if row.CostUSD != nil {
 		m.cost.WithLabelValues(row.Action, row.Provider, row.ModelID).Add(*row.CostUSD)
