@@ -1,10 +1,10 @@
 package course
 
-// CourseStructure is the outline a structuring model returns
+// Structure is the CourseStructure outline a structuring model returns
 // (docs/design/llm.md, "CourseStructure"). The JSON schema the router
 // validates replies against lives with the prompts (app/llm); these
 // types are the shape code reads and writes.
-type CourseStructure struct {
+type Structure struct {
 	Title             string       `json:"title"`
 	Description       string       `json:"description,omitempty"`
 	LearningGoal      string       `json:"learning_goal,omitempty"`
@@ -79,9 +79,9 @@ type Correction struct {
 	Reason       string `json:"reason"`
 }
 
-// CourseContext is the input of a structuring prompt (docs/design/llm.md,
+// StructureContext is the CourseContext input of a structuring prompt (docs/design/llm.md,
 // "Context"): the target node, the mode and the documents of its subtree.
-type CourseContext struct {
+type StructureContext struct {
 	Target    ContextTarget     `json:"target"`
 	Mode      string            `json:"mode"`
 	Documents []ContextDocument `json:"documents"`

@@ -56,7 +56,8 @@ func (t *Transcriber) TranscribeAll(ctx context.Context, call course.LLMCall, au
 		chunks []Chunk
 		model  string
 	)
-	for i, res := range results {
+	for i, a := range audio {
+		res := results[i]
 		model = res.Usage.ProviderModel
 		for _, s := range res.Segments {
 			text := cleanText(s.Text)
@@ -65,7 +66,7 @@ func (t *Transcriber) TranscribeAll(ctx context.Context, call course.LLMCall, au
 			}
 			chunks = append(chunks, Chunk{ChunkType: ChunkTranscript, Text: text, Index: len(chunks),
 				Metadata: ChunkMetadata{
-					StartSec: ptr(audio[i].StartSec + s.Start), EndSec: ptr(audio[i].StartSec + s.End),
+					StartSec: ptr(a.StartSec + s.Start), EndSec: ptr(a.StartSec + s.End),
 					Strategy: "transcription", Model: res.Usage.ProviderModel,
 				}})
 		}

@@ -60,7 +60,7 @@ func (a *anthropicProvider) Complete(ctx context.Context, m *ModelSpec, req cour
 	if len(req.Schema) > 0 && !tool {
 		system += schemaInstruction(req.Schema)
 	}
-	params := anthropic.MessageNewParams{Model: anthropic.Model(m.ProviderModel), MaxTokens: int64(maxTokens(req, m))}
+	params := anthropic.MessageNewParams{Model: m.ProviderModel, MaxTokens: int64(maxTokens(req, m))}
 	if params.MaxTokens <= 0 {
 		params.MaxTokens = 4096 // required by the API
 	}

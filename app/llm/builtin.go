@@ -23,7 +23,7 @@ func (Builtin) Complete(_ context.Context, _ *ModelSpec, req course.CompletionRe
 	if len(req.Context) == 0 {
 		return nil, permanent("builtin: the request carries no course context", nil)
 	}
-	var cc course.CourseContext
+	var cc course.StructureContext
 	if err := json.Unmarshal(req.Context, &cc); err != nil {
 		return nil, permanent("builtin: course context is not valid", err)
 	}
@@ -61,12 +61,12 @@ const (
 // top-level headings, slides, five-minute transcript windows or groups of
 // paragraphs, and concepts from sub-headings, slide lines or the first
 // sentence of the text.
-func Outline(cc course.CourseContext) course.CourseStructure {
+func Outline(cc course.StructureContext) course.Structure {
 	title := strings.TrimSpace(cc.Target.Title)
 	if title == "" {
 		title = "Course"
 	}
-	s := course.CourseStructure{Title: title, Description: cc.Target.Description}
+	s := course.Structure{Title: title, Description: cc.Target.Description}
 	for i, d := range cc.Documents {
 		mod := course.Module{Title: firstNonEmpty(d.Title, d.Filename, fmt.Sprintf("Material %d", i+1))}
 		switch d.SourceType {
@@ -91,7 +91,7 @@ func Outline(cc course.CourseContext) course.CourseStructure {
 }
 
 // finish fills the summary and the disjoint concept lists.
-func finish(s *course.CourseStructure, docs int) {
+func finish(s *course.Structure, docs int) {
 	seen := map[string]bool{}
 	lessons := 0
 	for _, m := range s.Modules {

@@ -13,8 +13,8 @@ func intp(v int) *int        { return &v }
 
 // sampleContext has a markdown document with headings, a slide deck and a
 // transcript: every shape the builtin provider turns into lessons.
-func sampleContext() course.CourseContext {
-	return course.CourseContext{
+func sampleContext() course.StructureContext {
+	return course.StructureContext{
 		Target: course.ContextTarget{ID: "n1", Title: "Python 101", Description: "Basics"},
 		Mode:   "free",
 		Documents: []course.ContextDocument{
@@ -76,7 +76,7 @@ func TestBuiltinOutline(t *testing.T) {
 
 // Ensure an empty context still yields a valid structure.
 func TestBuiltinEmptyContext(t *testing.T) {
-	out, _ := json.Marshal(Outline(course.CourseContext{}))
+	out, _ := json.Marshal(Outline(course.StructureContext{}))
 	if err := ValidateCourseStructure(out); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 
@@ -39,7 +38,7 @@ func loadLLM(cfg *config.Config) (*llmSet, error) {
 	if cfg.LLM.BuiltinEnabled {
 		reg.EnableBuiltin()
 	}
-	var dir fs.FS = llm.EmbeddedPrompts()
+	dir := llm.EmbeddedPrompts()
 	if cfg.LLM.PromptsDir != "" {
 		dir = os.DirFS(cfg.LLM.PromptsDir)
 	}
