@@ -22,6 +22,7 @@ export ENVIRONMENT="${ENVIRONMENT:-development}"
 export LOG_LEVEL="${LOG_LEVEL:-info}"
 export HTTP_ADDR="${HTTP_ADDR:-:8000}"
 export WORKER_IN_PROCESS="${WORKER_IN_PROCESS:-true}"
+export LLM_BUILTIN_ENABLED="${LLM_BUILTIN_ENABLED:-true}" # offline builtin-outline model (docs/design/llm.md)
 
 VERSITYGW_VERSION=v1.8.0
 PG_NAME=dev

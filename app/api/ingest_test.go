@@ -13,8 +13,10 @@ import (
 
 	"github.com/course-supporter/course-supporter/app/fetch"
 	"github.com/course-supporter/course-supporter/app/ingest"
+	"github.com/course-supporter/course-supporter/app/internal/llmtest"
 	"github.com/course-supporter/course-supporter/app/internal/testfiles"
 	"github.com/course-supporter/course-supporter/app/jobs"
+	"github.com/course-supporter/course-supporter/app/postgres"
 )
 
 // ingestStack is the API with workers whose processor fetches from
@@ -30,8 +32,8 @@ func ingestStackWith(t *testing.T, fo fetch.Options) (*stack, *testfiles.Transcr
 	s := mustStack(t)
 	tr := testfiles.NewTranscription(t, "sk-test")
 	s.startWorkersWith(&ingest.Processor{
-		Transcriber: &ingest.Transcriber{BaseURL: tr.URL + "/v1", APIKey: "sk-test", Model: "whisper-1",
-			HTTP: &http.Client{Timeout: 30 * time.Second}},
+		// Transcription goes through a real router audited in PostgreSQL.
+		Transcriber:    &ingest.Transcriber{LLM: llmtest.Router(t, tr.URL+"/v1", "sk-test", postgres.NewCallStore(s.db))},
 		SegmentSeconds: 600,
 		Web:            fetch.New(fo),
 		Media:          fetch.New(fo),
@@ -179,6 +181,12 @@ func TestIngestEveryKind(t *testing.T) {
 	}
 	if tr.Calls.Load() != 1 {
 		t.Errorf("transcription calls = %d, want 1 (one 3 s segment)", tr.Calls.Load())
+	}
+	// The transcription is audited for the material's tenant and job.
+	if n := s.count(`SELECT count(*) FROM external_service_calls c JOIN jobs j ON j.id = c.job_id
+		WHERE j.materialentry_id = $1 AND c.tenant_id = j.tenant_id AND c.action = 'transcribe' AND c.success
+		AND c.unit_type = 'seconds' AND c.model_id = 'whisper-1'`, ids["video"]); n != 1 {
+		t.Errorf("%d audit rows for the video's transcription, want 1", n)
 	}
 	// Hashes and the processed document are stored.
 	if n := s.count(`SELECT count(*) FROM material_entries WHERE processed_hash IS NULL OR processed_raw_hash IS NULL

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/google/uuid"
 	"sort"
 	"strings"
 	"testing"
@@ -40,6 +41,7 @@ var isolationCases = map[string]struct {
 	"GET /api/v1/storage/usage":                        {listOnly: true},
 	"DELETE /api/v1/storage/files/{key}":               {},
 	"GET /api/v1/jobs/{job_id}":                        {},
+	"GET /api/v1/reports/cost":                         {listOnly: true},
 }
 
 // Ensure another tenant's resources are always 404, never 403 or 2xx, on
@@ -47,7 +49,7 @@ var isolationCases = map[string]struct {
 func TestTenantIsolationOnEveryRoute(t *testing.T) {
 	t.Parallel()
 	s := mustStack(t)
-	_, victimKey := s.tenantWithKey("victim")
+	victimTenant, victimKey := s.tenantWithKey("victim")
 	_, attackerKey := s.tenantWithKey("attacker")
 	victimRoot := s.mustCreate(victimKey, "", "secret course")
 	victimChild := s.mustCreate(victimKey, victimRoot, "secret chapter")
@@ -127,6 +129,12 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 	}
 	if files := s.call(http.MethodGet, "/api/v1/storage/files", attackerKey, nil); contains(string(files.Raw), victimObject) {
 		t.Error("attacker lists the victim's objects")
+	}
+	// The cost report counts only the caller's external calls.
+	s.exec(`INSERT INTO external_service_calls (id, tenant_id, action, strategy, provider, model_id, success, cost_usd)
+		VALUES ($1, $2, 'course_structuring', 'default', 'gemini', 'gemini-2.5-flash', true, 1.5)`, uuid.New(), victimTenant)
+	if r := s.call(http.MethodGet, "/api/v1/reports/cost", attackerKey, nil); r.Status != 200 || r.json(t)["summary"].(map[string]any)["total_calls"] != 0.0 {
+		t.Errorf("attacker's cost report counts foreign calls: %d %s", r.Status, r.Raw)
 	}
 	if n := s.count(`SELECT count(*) FROM material_entries WHERE id = $1`, victimMaterial); n != 1 {
 		t.Error("the victim's material was deleted")

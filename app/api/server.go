@@ -65,6 +65,7 @@ type Deps struct {
 	Materials course.MaterialService
 	Jobs      course.JobService
 	Intake    course.MaterialIntake
+	Costs     course.CostReporter
 	// Metrics records Prometheus series; nil disables them.
 	Metrics *Metrics
 }
@@ -120,6 +121,7 @@ func New(deps Deps, opts Options) *Server {
 	s.registerNodes()
 	s.registerMaterials()
 	s.registerJobs()
+	s.registerReports()
 	s.registerDocs()
 	return s
 }

@@ -28,6 +28,7 @@ type Config struct {
 	Worker   Worker
 	Ingest   Ingest
 	Limits   Limits
+	LLM      LLM
 }
 
 // HTTP holds listener settings.
@@ -144,6 +145,7 @@ func (l *loader) load() *Config {
 	c.Worker = l.loadWorker()
 	c.Ingest = l.loadIngest(c.Environment)
 	c.Limits = l.loadLimits()
+	c.LLM = l.loadLLM(c.Environment)
 	return c
 }
 
@@ -310,8 +312,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.Bool("worker_in_process", c.Worker.InProcess),
 		slog.String("worker_heavy_window", c.Worker.HeavyWindow.String()),
 		slog.Bool("fetch_allow_private_networks", c.Ingest.FetchAllowPrivate),
-		slog.String("openai_base_url", c.Ingest.OpenAIBaseURL),
-		slog.String("openai_api_key", mask(c.Ingest.OpenAIAPIKey)),
+		slog.Any("llm", c.LLM.logValue(mask)),
 	)
 }
 

@@ -39,20 +39,16 @@ type HeavyWindow struct {
 
 // Ingest holds the settings of material processing.
 type Ingest struct {
-	FetchTimeout       time.Duration
-	FetchMaxBytes      int64
-	FetchMaxRedirects  int
-	FetchAllowedPorts  []int
-	FetchAllowPrivate  bool
-	ChunkTarget        int
-	ChunkMax           int
-	ChunkOverlap       int
-	TranscriptionModel string
-	SegmentSeconds     int
-	Language           string
-	OpenAIAPIKey       string
-	OpenAIBaseURL      string
-	TranscriptionHTTP  time.Duration // one transcription request
+	FetchTimeout      time.Duration
+	FetchMaxBytes     int64
+	FetchMaxRedirects int
+	FetchAllowedPorts []int
+	FetchAllowPrivate bool
+	ChunkTarget       int
+	ChunkMax          int
+	ChunkOverlap      int
+	SegmentSeconds    int
+	Language          string
 	// VideoDownloader is VIDEO_DOWNLOADER_CMD split into words; it gets
 	// the URL and the output path appended. Empty: platform URLs fail.
 	VideoDownloader []string
@@ -107,20 +103,16 @@ func (l *loader) loadWorker() Worker {
 
 func (l *loader) loadIngest(environment string) Ingest {
 	in := Ingest{
-		FetchTimeout:       l.duration("FETCH_TIMEOUT", 30*time.Second),
-		FetchMaxBytes:      l.integer("FETCH_MAX_BYTES", 10<<20, 1, 1<<30),
-		FetchMaxRedirects:  int(l.integer("FETCH_MAX_REDIRECTS", 5, 0, 20)),
-		FetchAllowPrivate:  l.boolean("FETCH_ALLOW_PRIVATE_NETWORKS", false),
-		ChunkTarget:        int(l.integer("CHUNK_TARGET_TOKENS", 400, 50, 8000)),
-		ChunkMax:           int(l.integer("CHUNK_MAX_TOKENS", 800, 50, 8000)),
-		ChunkOverlap:       int(l.integer("CHUNK_OVERLAP_TOKENS", 40, 0, 1000)),
-		TranscriptionModel: l.str("TRANSCRIPTION_MODEL", "whisper-1"),
-		SegmentSeconds:     int(l.integer("TRANSCRIPTION_SEGMENT_SECONDS", 600, 10, 1800)),
-		Language:           l.str("TRANSCRIPTION_LANGUAGE", ""),
-		OpenAIBaseURL:      l.httpURL("OPENAI_BASE_URL", "https://api.openai.com/v1"),
-		TranscriptionHTTP:  l.duration("LLM_REQUEST_TIMEOUT", 120*time.Second),
+		FetchTimeout:      l.duration("FETCH_TIMEOUT", 30*time.Second),
+		FetchMaxBytes:     l.integer("FETCH_MAX_BYTES", 10<<20, 1, 1<<30),
+		FetchMaxRedirects: int(l.integer("FETCH_MAX_REDIRECTS", 5, 0, 20)),
+		FetchAllowPrivate: l.boolean("FETCH_ALLOW_PRIVATE_NETWORKS", false),
+		ChunkTarget:       int(l.integer("CHUNK_TARGET_TOKENS", 400, 50, 8000)),
+		ChunkMax:          int(l.integer("CHUNK_MAX_TOKENS", 800, 50, 8000)),
+		ChunkOverlap:      int(l.integer("CHUNK_OVERLAP_TOKENS", 40, 0, 1000)),
+		SegmentSeconds:    int(l.integer("TRANSCRIPTION_SEGMENT_SECONDS", 600, 10, 1800)),
+		Language:          l.str("TRANSCRIPTION_LANGUAGE", ""),
 	}
-	in.OpenAIAPIKey, _ = l.raw("OPENAI_API_KEY")
 	if cmd, ok := l.raw("VIDEO_DOWNLOADER_CMD"); ok {
 		in.VideoDownloader = strings.Fields(cmd)
 	}

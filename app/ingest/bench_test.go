@@ -3,12 +3,12 @@ package ingest
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/course-supporter/course-supporter/app/internal/llmtest"
 	"github.com/course-supporter/course-supporter/app/internal/testfiles"
 )
 
@@ -60,7 +60,7 @@ func BenchmarkVideo60s(b *testing.B) {
 	clip := testfiles.Clip(b, 60, true)
 	tr := testfiles.NewTranscription(b, "sk-test")
 	p := &Processor{TmpDir: b.TempDir(), SegmentSeconds: 600,
-		Transcriber: &Transcriber{BaseURL: tr.URL + "/v1", APIKey: "sk-test", Model: "whisper-1", HTTP: http.DefaultClient}}
+		Transcriber: &Transcriber{LLM: llmtest.Router(b, tr.URL+"/v1", "sk-test", nil)}}
 	for b.Loop() {
 		if _, err := p.File(context.Background(), Source{Type: "video", Filename: "clip.mp4", Path: clip}); err != nil {
 			b.Fatal(err)

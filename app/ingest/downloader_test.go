@@ -2,12 +2,12 @@ package ingest
 
 import (
 	"context"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/course-supporter/course-supporter/app/internal/llmtest"
 	"github.com/course-supporter/course-supporter/app/internal/testfiles"
 )
 
@@ -36,7 +36,7 @@ func TestPlatformVideoDownloader(t *testing.T) {
 	clip := testfiles.Clip(t, 3, true)
 	tr := testfiles.NewTranscription(t, "sk-test")
 	p := &Processor{TmpDir: t.TempDir(), VideoPlatforms: []string{"youtube.com"},
-		Transcriber: &Transcriber{BaseURL: tr.URL + "/v1", APIKey: "sk-test", Model: "whisper-1", HTTP: http.DefaultClient}}
+		Transcriber: &Transcriber{LLM: llmtest.Router(t, tr.URL+"/v1", "sk-test", nil)}}
 	src := Source{Type: "video", URL: "https://www.youtube.com/watch?v=abc;rm -rf /"}
 
 	if _, _, err := p.URL(context.Background(), src); !IsPermanent(err) || err.Error() != MsgPlatformVideo {

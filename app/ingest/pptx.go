@@ -76,6 +76,16 @@ func (l Limits) ExtractPptx(data []byte, sourceURL, title string) (*SourceDocume
 // presentationDoc turns per-page texts into a presentation document, one
 // chunk per page charged to b.
 func presentationDoc(pages []string, format, sourceURL, title string, b *budget) (*SourceDocument, error) {
+	doc, err := presentationDraft(pages, format, sourceURL, title, b)
+	if err != nil {
+		return nil, err
+	}
+	return finish(doc, MsgNoText)
+}
+
+// presentationDraft is presentationDoc before the empty check, so slide
+// descriptions can still be added to a PDF of images.
+func presentationDraft(pages []string, format, sourceURL, title string, b *budget) (*SourceDocument, error) {
 	c := &chunks{b: b}
 	for i, p := range pages {
 		if t := cleanText(p); t != "" {
@@ -84,11 +94,10 @@ func presentationDoc(pages []string, format, sourceURL, title string, b *budget)
 			}
 		}
 	}
-	doc := &SourceDocument{
+	return &SourceDocument{
 		SourceType: string(course.SourcePresentation), SourceURL: sourceURL, Title: title, Chunks: c.out,
 		Metadata: DocMetadata{Format: format, PageCount: ptr(len(pages)), VisionPages: ptr(0), VisionFailures: ptr(0)},
-	}
-	return finish(doc, MsgNoText)
+	}, nil
 }
 
 type xmlRel struct {

@@ -30,6 +30,9 @@ type Source struct {
 	URL      string // source_url: the external URL or the stored object's URL
 	Filename string // the client's file name (stored files), for the extension and title
 	Path     string // local copy of a stored object; "" for URL materials
+	// Call identifies the tenant and job every external AI call of this
+	// material is audited under.
+	Call course.LLMCall
 }
 
 // Raw describes the raw bytes a document was produced from.
@@ -45,7 +48,8 @@ type Processor struct {
 	PDF            PDFTools
 	FFmpeg         string       // "" = ffmpeg on PATH
 	FFprobe        string       // "" = ffprobe on PATH
-	Transcriber    *Transcriber // nil: video fails with MsgNoTranscription
+	Transcriber    *Transcriber // nil or no model: video fails with MsgNoTranscription
+	Vision         *Vision      // nil: PDFs get no slide descriptions
 	SegmentSeconds int          // TRANSCRIPTION_SEGMENT_SECONDS
 	Web            *fetch.Fetcher
 	Media          *fetch.Fetcher // direct media and document URLs (UPLOAD_MAX_BYTES)
@@ -60,12 +64,10 @@ func (p *Processor) File(ctx context.Context, src Source) (*SourceDocument, erro
 	title := src.Filename
 	switch src.Type {
 	case course.SourceVideo:
-		return p.video(ctx, src.Path, src.URL, title)
+		return p.video(ctx, src.Call, src.Path, src.URL, title)
 	case course.SourcePresentation:
 		if strings.EqualFold(path.Ext(src.Filename), ".pdf") {
-			pdf := p.PDF
-			pdf.Limits = p.Limits
-			return pdf.ExtractPDF(ctx, src.Path, src.URL, title)
+			return p.pdf(ctx, src, title)
 		}
 		data, err := readSmall(src.Path)
 		if err != nil {
@@ -123,7 +125,7 @@ func (p *Processor) URL(ctx context.Context, src Source) (*SourceDocument, Raw, 
 		return nil, Raw{}, fmt.Errorf("write temp file: %w", err)
 	}
 	raw := Raw{SHA256: res.SHA256, Size: res.Size}
-	doc, err := p.File(ctx, Source{Type: src.Type, URL: src.URL, Filename: path.Base(u.Path), Path: f.Name()})
+	doc, err := p.File(ctx, Source{Type: src.Type, URL: src.URL, Filename: path.Base(u.Path), Path: f.Name(), Call: src.Call})
 	return doc, raw, err
 }
 
@@ -142,7 +144,7 @@ func (p *Processor) platformVideo(ctx context.Context, src Source) (*SourceDocum
 	if err != nil {
 		return nil, Raw{}, err
 	}
-	doc, err := p.video(ctx, file, src.URL, src.URL)
+	doc, err := p.video(ctx, src.Call, file, src.URL, src.URL)
 	return doc, raw, err
 }
 
@@ -153,8 +155,8 @@ func acceptMedia(mediaType string) bool {
 }
 
 // video transcribes a media file: probe, audio segments, transcription.
-func (p *Processor) video(ctx context.Context, file, sourceURL, title string) (*SourceDocument, error) {
-	if p.Transcriber == nil {
+func (p *Processor) video(ctx context.Context, call course.LLMCall, file, sourceURL, title string) (*SourceDocument, error) {
+	if !p.Transcriber.Configured() {
 		return nil, Permanent(MsgNoTranscription)
 	}
 	info, err := ProbeMedia(ctx, p.FFprobe, file)
@@ -174,11 +176,11 @@ func (p *Processor) video(ctx context.Context, file, sourceURL, title string) (*
 	if err != nil {
 		return nil, err
 	}
-	chunks, err := p.Transcriber.TranscribeAll(ctx, audio)
+	chunks, model, err := p.Transcriber.TranscribeAll(ctx, call, audio)
 	if err != nil {
 		return nil, err
 	}
-	return VideoDocument(sourceURL, title, info, p.Transcriber.Language, p.Transcriber.Model, chunks)
+	return VideoDocument(sourceURL, title, info, p.Transcriber.Language, model, chunks)
 }
 
 // readSmall reads a file extracted in memory, refusing huge ones.

@@ -16,6 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/course-supporter/course-supporter/app/course"
+	"github.com/course-supporter/course-supporter/app/internal/llmtest"
 	"github.com/course-supporter/course-supporter/app/internal/testfiles"
 )
 
@@ -114,6 +118,7 @@ func fakeTranscriber(t *testing.T, inFlight, maxInFlight *atomic.Int32) *httptes
 			return
 		}
 		body, _ := io.ReadAll(f)
+		w.Header().Set("Content-Type", "application/json") // as the real API answers
 		segs := []map[string]any{}
 		for i, b := range body {
 			segs = append(segs, map[string]any{"id": i, "start": float64(i), "end": float64(i) + 0.5, "text": fmt.Sprintf(" %c said ", b)})
@@ -135,8 +140,10 @@ func TestTranscribeAll(t *testing.T) {
 		}
 		audio = append(audio, AudioSegment{Path: p, StartSec: float64(600 * i)})
 	}
-	tr := &Transcriber{BaseURL: srv.URL + "/v1/", APIKey: "sk-test", Model: "whisper-1", Language: "en"}
-	chunks, err := tr.TranscribeAll(context.Background(), audio)
+	rec := &llmtest.Recorder{}
+	tenant, job := uuid.New(), uuid.New()
+	tr := &Transcriber{LLM: llmtest.Router(t, srv.URL+"/v1/", "sk-test", rec), Language: "en"}
+	chunks, model, err := tr.TranscribeAll(context.Background(), course.LLMCall{TenantID: &tenant, JobID: &job}, audio)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,19 +163,27 @@ func TestTranscribeAll(t *testing.T) {
 	if m := maxInFlight.Load(); m > 2 {
 		t.Errorf("%d requests in flight, want at most 2", m)
 	}
+	// One audited call per audio segment, for the material's tenant and job.
+	if rows := rec.Calls(); len(rows) != len(audio) || model != "whisper-1" {
+		t.Errorf("%d audit rows for %d segments (model %q)", len(rows), len(audio), model)
+	}
+	for _, row := range rec.Calls() {
+		if row.Action != "transcribe" || *row.TenantID != tenant || *row.JobID != job || *row.UnitType != "seconds" || !row.Success {
+			t.Errorf("audit row %+v", row)
+		}
+	}
 	doc, err := VideoDocument("s3://v", "clip.mp4", &MediaInfo{DurationSec: 2401, Format: "mp4"}, "en", "whisper-1", chunks)
 	if err != nil || *doc.Metadata.DurationSec != 2401 || doc.Metadata.Strategy != "transcription" || doc.SourceType != "video" {
 		t.Errorf("video doc = %+v, %v", doc, err)
 	}
 
-	_, err = tr.TranscribeAll(context.Background(), audio[1:2])
+	_, _, err = tr.TranscribeAll(context.Background(), course.LLMCall{}, audio[1:2])
 	if !IsPermanent(err) || err.Error() != MsgNoSpeech {
 		t.Errorf("silent audio: %v", err)
 	}
-	bad := *tr
-	bad.APIKey = "wrong"
-	// A rejected key cannot get better by retrying (docs/design/jobs.md, "Ingest": 401 is permanent).
-	if _, err := bad.TranscribeAll(context.Background(), audio[:1]); !IsPermanent(err) {
+	bad := &Transcriber{LLM: llmtest.Router(t, srv.URL+"/v1", "wrong", nil), Language: "en"}
+	// A rejected key cannot get better by retrying (docs/design/llm.md: 401 is permanent).
+	if _, _, err := bad.TranscribeAll(context.Background(), course.LLMCall{}, audio[:1]); !IsPermanent(err) {
 		t.Errorf("401 must be a permanent error, got %v", err)
 	}
 }
@@ -184,8 +199,8 @@ func TestVideoEndToEnd(t *testing.T) {
 	if err != nil || len(segs) < 2 {
 		t.Fatalf("segments %+v, %v", segs, err)
 	}
-	tr := &Transcriber{BaseURL: srv.URL + "/v1", APIKey: "sk-test", Model: "whisper-1", Language: "en"}
-	chunks, err := tr.TranscribeAll(ctx, segs)
+	tr := &Transcriber{LLM: llmtest.Router(t, srv.URL+"/v1", "sk-test", nil), Language: "en"}
+	chunks, _, err := tr.TranscribeAll(ctx, course.LLMCall{}, segs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,8 +211,8 @@ func TestVideoEndToEnd(t *testing.T) {
 }
 
 // Ensure a provider that rejects the request (bad key) fails permanently
-// with a message that carries no response body, while a 5xx stays
-// retryable.
+// with a message that carries no response body, a 5xx stays retryable,
+// and no model at all is "Transcription is not configured".
 func TestTranscribeRejectedIsPermanent(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") == "Bearer busy" {
@@ -207,18 +222,26 @@ func TestTranscribeRejectedIsPermanent(t *testing.T) {
 		http.Error(w, `{"error":{"message":"Incorrect API key provided: sk-wr***"}}`, http.StatusUnauthorized)
 	}))
 	t.Cleanup(srv.Close)
-	audio := filepath.Join(t.TempDir(), "a.mp3")
-	if err := os.WriteFile(audio, []byte("ID3"), 0o600); err != nil {
+	audio := []AudioSegment{{Path: filepath.Join(t.TempDir(), "a.mp3"), EndSec: 3}}
+	if err := os.WriteFile(audio[0].Path, []byte("ID3"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	tr := &Transcriber{BaseURL: srv.URL + "/v1", APIKey: "sk-wrong", Model: "whisper-1"}
-	_, err := tr.Transcribe(context.Background(), audio)
+	tr := &Transcriber{LLM: llmtest.Router(t, srv.URL+"/v1", "sk-wrong", nil)}
+	_, _, err := tr.TranscribeAll(context.Background(), course.LLMCall{}, audio)
 	var perm *PermanentError
-	if !errors.As(err, &perm) || perm.Msg != "Transcription was rejected by the provider (HTTP 401)" {
+	if !errors.As(err, &perm) || perm.Msg != MsgTranscriptionRejected {
 		t.Fatalf("401: %v", err)
 	}
-	tr.APIKey = "busy"
-	if _, err := tr.Transcribe(context.Background(), audio); err == nil || IsPermanent(err) {
+	tr = &Transcriber{LLM: llmtest.Router(t, srv.URL+"/v1", "busy", nil)}
+	if _, _, err := tr.TranscribeAll(context.Background(), course.LLMCall{}, audio); err == nil || IsPermanent(err) {
 		t.Fatalf("503 must stay retryable: %v", err)
+	}
+	tr = &Transcriber{LLM: llmtest.Router(t, srv.URL+"/v1", "", nil)}
+	if tr.Configured() {
+		t.Fatal("a provider without a key counts as configured")
+	}
+	p := &Processor{Transcriber: tr}
+	if _, err := p.File(context.Background(), Source{Type: "video", Path: audio[0].Path}); !errors.As(err, &perm) || perm.Msg != MsgNoTranscription {
+		t.Fatalf("no model: %v", err)
 	}
 }

@@ -18,7 +18,8 @@ import (
 
 // ingest processes one material into the result CompleteIngest stores.
 func (w *IngestWorker) ingest(ctx context.Context, m *course.Material) (*course.IngestResult, error) {
-	src := ingest.Source{Type: m.SourceType, URL: m.SourceURL}
+	// External AI calls (transcription, slide vision) are audited under the material's tenant and job.
+	src := ingest.Source{Type: m.SourceType, URL: m.SourceURL, Call: course.LLMCall{TenantID: &m.TenantID, JobID: m.JobID}}
 	if m.Filename != nil {
 		src.Filename = *m.Filename
 	}

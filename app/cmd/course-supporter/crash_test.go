@@ -39,6 +39,7 @@ func TestWorkerKilledMidJobIsRetried(t *testing.T) {
 			}
 			return
 		}
+		w.Header().Set("Content-Type", "application/json") // as the real API answers
 		_ = json.NewEncoder(w).Encode(map[string]any{"segments": []map[string]any{
 			{"start": 0.0, "end": 3.0, "text": "Recovered after the crash."}}})
 	}))

@@ -60,6 +60,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, onListenin
 		Jobs:      postgres.NewJobStore(d.db, d.enqueuer),
 		Intake: intake.New(intake.Deps{Nodes: nodes, Materials: materials, Objects: d.store, Observer: metrics, Log: log},
 			intakeOptions(cfg)),
+		Costs:  postgres.NewCallStore(d.db),
 	}, apiOptions(cfg))
 
 	var runner *workerSet
@@ -153,9 +154,14 @@ type deps struct {
 	db       *postgres.DB
 	store    *objstore.Store
 	enqueuer *jobs.Enqueuer
+	llm      *llmSet
 }
 
 func openDeps(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps, error) {
+	set, err := loadLLM(cfg)
+	if err != nil {
+		return nil, err
+	}
 	db, err := postgres.Open(ctx, cfg.Database.URL, postgres.Options{
 		MaxConns:          cfg.Database.MaxConns,
 		MinConns:          cfg.Database.MinConns,
@@ -172,5 +178,5 @@ func openDeps(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps,
 	}
 	store := objstore.New(storeOptions(cfg))
 	verifyBucket(ctx, store, log)
-	return &deps{db: db, store: store, enqueuer: enq}, nil
+	return &deps{db: db, store: store, enqueuer: enq, llm: set}, nil
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/course-supporter/course-supporter/app/fetch"
 	"github.com/course-supporter/course-supporter/app/ingest"
 	"github.com/course-supporter/course-supporter/app/jobs"
+	"github.com/course-supporter/course-supporter/app/llm"
 	"github.com/course-supporter/course-supporter/app/postgres"
 )
 
@@ -49,11 +49,15 @@ func startWorkers(ctx context.Context, cfg *config.Config, d *deps, reg promethe
 		log.Info("worker_tmp_swept", "logger", "worker", "removed", n)
 	}
 	store := postgres.NewJobStore(d.db, d.enqueuer)
+	router, err := newRouter(cfg, d.llm, d.db, reg, log)
+	if err != nil {
+		return nil, err
+	}
 	r, err := jobs.NewRunner(d.db.SQL, d.db.Pool, jobs.Deps{
 		Store:   d.store,
 		Ingest:  store,
 		Reaper:  store,
-		Process: newProcessor(cfg),
+		Process: newProcessor(cfg, router, d.llm.prompts),
 		Metrics: jobs.NewMetrics(reg),
 		Log:     log,
 	}, jobs.Options{
@@ -112,8 +116,9 @@ func window(cfg *config.Config) jobs.Window {
 }
 
 // newProcessor builds the ingest processors: poppler and ffmpeg from PATH,
-// the SSRF-safe fetchers, and transcription when a key is configured.
-func newProcessor(cfg *config.Config) *ingest.Processor {
+// the SSRF-safe fetchers, and transcription and slide vision through the
+// LLM router when models are configured.
+func newProcessor(cfg *config.Config, router course.LLM, prompts *llm.Prompts) *ingest.Processor {
 	in := cfg.Ingest
 	fo := fetch.Options{
 		Timeout: in.FetchTimeout, MaxBytes: in.FetchMaxBytes, MaxRedirects: in.FetchMaxRedirects,
@@ -145,11 +150,9 @@ func newProcessor(cfg *config.Config) *ingest.Processor {
 		p.Downloader = &ingest.Downloader{Command: in.VideoDownloader, MaxBytes: cfg.Upload.MaxBytes,
 			MinBytesPerSec: cfg.Limits.FetchMinBytesPerSec, Grace: in.FetchTimeout}
 	}
-	if in.OpenAIAPIKey != "" {
-		p.Transcriber = &ingest.Transcriber{
-			BaseURL: in.OpenAIBaseURL, APIKey: in.OpenAIAPIKey, Model: in.TranscriptionModel,
-			Language: in.Language, HTTP: &http.Client{Timeout: in.TranscriptionHTTP},
-		}
+	p.Transcriber = &ingest.Transcriber{LLM: router, Language: in.Language}
+	if cfg.LLM.VisionEnabled {
+		p.Vision = &ingest.Vision{LLM: router, Prompt: slidePrompt(prompts), MaxPages: cfg.LLM.VisionMaxPages, TmpDir: cfg.Worker.TmpDir}
 	}
 	return p
 }

@@ -127,8 +127,8 @@ func TestGoDPrometheusFeedsTheAlarms(t *testing.T) {
 			t.Errorf("alarm context %s: no job with app %q keeps metric %s", ctx, app, metric)
 		}
 	}
-	if found != 4 {
-		t.Errorf("found %d prometheus alarm contexts, want 4 (5xx, failed jobs, backlog, heartbeat)", found)
+	if found != 5 {
+		t.Errorf("found %d prometheus alarm contexts, want 5 (5xx, failed jobs, backlog, heartbeat, LLM failure ratio)", found)
 	}
 	// The filtered jobs keep exactly the series their alarm is about.
 	for _, j := range f.Jobs {

@@ -40,6 +40,7 @@ func NewTranscription(t testing.TB, apiKey string) *Transcription {
 			http.Error(w, "file and response_format=verbose_json required", http.StatusBadRequest)
 			return
 		}
+		w.Header().Set("Content-Type", "application/json") // as the real API answers
 		n := f.Calls.Load()
 		_ = json.NewEncoder(w).Encode(map[string]any{"task": "transcribe", "segments": []map[string]any{
 			{"id": 0, "start": 0.0, "end": 1.5, "text": fmt.Sprintf(" Welcome to part %d of the lecture.", n)},
