@@ -26,15 +26,17 @@ CREATE UNLOGGED TABLE rate_limit_windows (
     PRIMARY KEY (tenant_id, scope)
 ) WITH (fillfactor = 50);
 
--- One round trip per request: lock the bucket row, read the clock, zero
--- the seconds that left the window, admit iff fewer than p_limit remain,
--- and report the numbers for the RateLimit-* headers. Denied requests are
--- not counted. p_now is for tests only; NULL reads the database clock
--- after the row lock, so the calls of one bucket see non-decreasing times
--- whichever API process makes them.
+-- One round trip for p_n requests (an API process sends the requests of a
+-- bucket that arrive while its previous call is in flight together, see
+-- app/postgres/ratelimit.go): lock the bucket row, read the clock, zero the
+-- seconds that left the window, admit as many of the p_n as fit under
+-- p_limit, and report the numbers for the RateLimit-* headers (remaining
+-- after the last admitted one). Denied requests are not counted. p_now is
+-- for tests only; NULL reads the database clock after the row lock, so the
+-- calls of one bucket see non-decreasing times whichever process makes them.
 -- +goose StatementBegin
-CREATE FUNCTION rate_limit_take(p_tenant uuid, p_scope text, p_limit int, p_now timestamptz DEFAULT NULL,
-    OUT allowed boolean, OUT remaining int, OUT reset_ms bigint)
+CREATE FUNCTION rate_limit_take(p_tenant uuid, p_scope text, p_limit int, p_n int DEFAULT 1,
+    p_now timestamptz DEFAULT NULL, OUT admitted int, OUT remaining int, OUT reset_ms bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
     v_last  bigint;
@@ -70,11 +72,11 @@ BEGIN
         END LOOP;
         v_dirty := true;
     END IF;
-    allowed := v_total < p_limit;
-    IF allowed THEN
+    admitted := least(greatest(p_n, 0), greatest(p_limit - v_total, 0));
+    IF admitted > 0 THEN
         k := (v_sec % 61)::int + 1;
-        v_slots[k] := v_slots[k] + 1;
-        v_total := v_total + 1;
+        v_slots[k] := v_slots[k] + admitted;
+        v_total := v_total + admitted;
         v_dirty := true;
     END IF;
     IF v_dirty THEN
@@ -100,7 +102,7 @@ $$;
 CREATE OR REPLACE FUNCTION rate_limit_hit(p_tenant uuid, p_scope text, p_limit int, p_window interval,
     OUT allowed boolean, OUT remaining int, OUT reset_ms bigint)
 LANGUAGE sql AS $$
-    SELECT t.allowed, t.remaining, t.reset_ms FROM rate_limit_take(p_tenant, p_scope, p_limit) t
+    SELECT t.admitted = 1, t.remaining, t.reset_ms FROM rate_limit_take(p_tenant, p_scope, p_limit) t
 $$;
 -- +goose StatementEnd
 
@@ -140,5 +142,5 @@ BEGIN
 END;
 $$;
 -- +goose StatementEnd
-DROP FUNCTION IF EXISTS rate_limit_take(uuid, text, int, timestamptz);
+DROP FUNCTION IF EXISTS rate_limit_take(uuid, text, int, int, timestamptz);
 DROP TABLE IF EXISTS rate_limit_windows;

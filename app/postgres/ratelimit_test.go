@@ -17,7 +17,7 @@ import (
 // take calls rate_limit_take at a chosen time (the p_now test hook).
 func take(t *testing.T, db *postgres.DB, tenant uuid.UUID, limit int, at time.Time) (allowed bool, remaining int, resetMS int64) {
 	t.Helper()
-	err := db.Pool.QueryRow(context.Background(), `SELECT allowed, remaining, reset_ms FROM rate_limit_take($1, 'check', $2, $3)`,
+	err := db.Pool.QueryRow(context.Background(), `SELECT admitted = 1, remaining, reset_ms FROM rate_limit_take($1, 'check', $2, 1, $3)`,
 		tenant, limit, at).Scan(&allowed, &remaining, &resetMS)
 	if err != nil {
 		t.Fatal(err)
@@ -36,6 +36,8 @@ func TestRateLimitExactAcrossPools(t *testing.T) {
 	tenant := uuid.New()
 	const limit, calls = 17, 60
 	var admitted atomic.Int32
+	var mu sync.Mutex
+	seen := map[int]bool{} // RateLimit-Remaining of the admitted calls
 	var wg sync.WaitGroup
 	for i := range calls {
 		lim := postgres.NewRateLimiter(a)
@@ -52,6 +54,9 @@ func TestRateLimitExactAcrossPools(t *testing.T) {
 			}
 			if d.Allowed {
 				admitted.Add(1)
+				mu.Lock()
+				seen[d.Remaining] = true
+				mu.Unlock()
 			} else if d.Remaining != 0 || d.Reset <= 0 || d.Reset > 61*time.Second {
 				t.Errorf("denied with remaining %d reset %v", d.Remaining, d.Reset)
 			}
@@ -60,6 +65,11 @@ func TestRateLimitExactAcrossPools(t *testing.T) {
 	wg.Wait()
 	if admitted.Load() != limit {
 		t.Fatalf("admitted %d of %d, want exactly %d", admitted.Load(), calls, limit)
+	}
+	for i := range limit { // each admitted call saw its own count, batched or not
+		if !seen[i] {
+			t.Fatalf("no admitted call saw remaining %d: %v", i, seen)
+		}
 	}
 }
 
