@@ -45,9 +45,9 @@ type bucket struct {
 }
 
 type hitCall struct {
-	done  chan struct{}
-	d     course.RateDecision
-	err   error
+	done chan struct{}
+	d    course.RateDecision
+	err  error
 }
 
 var _ course.RateLimiter = (*RateLimiter)(nil)
