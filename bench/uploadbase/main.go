@@ -76,7 +76,7 @@ func main() {
 }
 
 func multipart(ctx context.Context, file, endpoint, bucket, key string) error {
-	f, err := os.Open(file)
+	f, err := os.Open(file) //nolint:gosec // G304: the file to upload is the program's argument
 	if err != nil {
 		return err
 	}
@@ -142,7 +142,7 @@ func multipart(ctx context.Context, file, endpoint, bucket, key string) error {
 // receiver (-mode sink) are other processes, as curl and versitygw are for
 // the app, so this process's CPU time is the floor of the app's.
 func floor(listen, to string) error {
-	ln, err := net.Listen("tcp", listen)
+	ln, err := new(net.ListenConfig).Listen(context.Background(), "tcp", listen)
 	if err != nil {
 		return err
 	}
@@ -152,7 +152,7 @@ func floor(listen, to string) error {
 		return err
 	}
 	defer in.Close()
-	out, err := net.Dial("tcp", to)
+	out, err := new(net.Dialer).DialContext(context.Background(), "tcp", to)
 	if err != nil {
 		return err
 	}
@@ -180,7 +180,7 @@ func floor(listen, to string) error {
 
 // sink accepts one connection and discards what it sends.
 func sink(listen string) error {
-	ln, err := net.Listen("tcp", listen)
+	ln, err := new(net.ListenConfig).Listen(context.Background(), "tcp", listen)
 	if err != nil {
 		return err
 	}
