@@ -57,7 +57,8 @@ bench_s3() {
 	mkdir -p "$1"
 	"$vgw" --access bench --secret bench-secret-1234 --port "127.0.0.1:$port" posix "$1" >"$1.log" 2>&1 &
 	bench_pids+=($!)
-	vgwpid=$!
+	vgwpid=$! # for callers that measure its CPU
+	export vgwpid
 	for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 	curl -sf -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" --user bench:bench-secret-1234 \
 		-H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \

@@ -92,13 +92,13 @@ if [[ -z "$s3root" ]]; then
 fi
 mkdir -p "$s3root"
 echo "S3 root: $s3root ($s3fs)"
-"$vgw" --access-log "$work/access.log" --access bench --secret bench-secret-1234 --port 127.0.0.1:$vport posix "$s3root" >"$work/vgw.log" 2>&1 &
+"$vgw" --access-log "$work/access.log" --access bench --secret bench-secret-1234 --port "127.0.0.1:$vport" posix "$s3root" >"$work/vgw.log" 2>&1 &
 vgwpid=$!
 pids+=($!)
-for _ in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:$vport/ && break; sleep 0.1; done
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$vport/" && break; sleep 0.1; done
 sig=(--aws-sigv4 "aws:amz:us-east-1:s3" --user bench:bench-secret-1234)
 curl -sf -X PUT "${sig[@]}" -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
-	http://127.0.0.1:$vport/bench >/dev/null
+	"http://127.0.0.1:$vport/bench" >/dev/null
 
 export S3_ENDPOINT=http://127.0.0.1:$vport S3_ACCESS_KEY=bench S3_SECRET_KEY=bench-secret-1234 S3_BUCKET=bench
 export ENVIRONMENT=testing LOG_LEVEL=warn HTTP_ADDR=127.0.0.1:$aport METRICS_ADDR=127.0.0.1:0 RATE_LIMIT_ENABLED=false
@@ -111,9 +111,9 @@ key=$("$bin" key create --tenant bench --scopes prep,check --json 2>/dev/null | 
 "$bin" serve >"$work/app.log" 2>&1 &
 app=$!
 pids+=("$app")
-for _ in $(seq 100); do curl -sf -o /dev/null http://127.0.0.1:$aport/livez && break; sleep 0.1; done
+for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$aport/livez" && break; sleep 0.1; done
 node=$(curl -sf -H "X-API-Key: $key" -H 'Content-Type: application/json' -d '{"title":"bench"}' \
-	http://127.0.0.1:$aport/api/v1/nodes | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
+	"http://127.0.0.1:$aport/api/v1/nodes" | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
 
 # A video-typed file: the mp4 signature, then one random MiB repeated (the
 # byte mix of compressed media, cheap to generate). Not zeros: mime/multipart
@@ -151,7 +151,7 @@ vgw_direct=$(($(cpu "$vgwpid") - vgw_before))
 
 vgw_before=$(cpu "$vgwpid")
 mp=$(S3_ACCESS_KEY=bench S3_SECRET_KEY=bench-secret-1234 "$work/uploadbase" -mode multipart -file "$file" \
-	-endpoint http://127.0.0.1:$vport -bucket bench -key direct/multipart.mp4)
+	-endpoint "http://127.0.0.1:$vport" -bucket bench -key direct/multipart.mp4)
 vgw_mp=$(($(cpu "$vgwpid") - vgw_before))
 t_mp=$(sed -n 's/.*"seconds":\([0-9.]*\).*/\1/p' <<<"$mp")
 
