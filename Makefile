@@ -11,7 +11,7 @@ BUILDDATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.buildDate=$(BUILDDATE)
 GOLANGCI  ?= $(shell command -v golangci-lint || echo $$($(GO) env GOPATH)/bin/golangci-lint)
 
-.PHONY: help run test test-short lint build fmt clean
+.PHONY: help run test test-short lint build fmt clean bench
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ lint: ## gofmt check, go mod tidy check, go vet, golangci-lint
 
 build: ## static binary in bin/
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./app/cmd/course-supporter
+
+bench: ## every benchmark, 3 runs each, one table (docs/performance.md; needs root like make run)
+	@bench/all.sh
 
 fmt: ## format the code
 	gofmt -w app migrations

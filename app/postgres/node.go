@@ -136,33 +136,6 @@ func (s *NodeStore) CreateNode(ctx context.Context, tenantID uuid.UUID, parent *
 	return s.GetNode(ctx, tenantID, id)
 }
 
-// ListRoots pages the tenant's roots, newest first.
-func (s *NodeStore) ListRoots(ctx context.Context, tenantID uuid.UUID, limit, offset int) ([]*course.Node, int, error) {
-	q := s.db.Gorm.WithContext(ctx).Model(&nodeRow{}).Where("tenant_id = ? AND parent_materialnode_id IS NULL", tenantID)
-	var total int64
-	if err := q.Count(&total).Error; err != nil {
-		return nil, 0, fmt.Errorf("count roots: %w", err)
-	}
-	var rows []nodeRow
-	if err := q.Order("created_at DESC, id DESC").Limit(limit).Offset(offset).Find(&rows).Error; err != nil {
-		return nil, 0, fmt.Errorf("list roots: %w", err)
-	}
-	out := make([]*course.Node, len(rows))
-	for i := range rows {
-		out[i] = toNode(&rows[i])
-	}
-	return out, int(total), nil
-}
-
-// GetNode returns one node of the tenant.
-func (s *NodeStore) GetNode(ctx context.Context, tenantID, id uuid.UUID) (*course.Node, error) {
-	r, err := load(s.db.Gorm.WithContext(ctx), tenantID, id)
-	if err != nil {
-		return nil, err
-	}
-	return toNode(r), nil
-}
-
 // UpdateNode applies a presence-sensitive patch; a real change invalidates
 // the fingerprints of the node and its ancestors.
 func (s *NodeStore) UpdateNode(ctx context.Context, tenantID, id uuid.UUID, upd course.NodeUpdate) (*course.Node, error) {

@@ -158,37 +158,3 @@ func (s *NodeStore) DeleteNode(ctx context.Context, tenantID, id uuid.UUID) erro
 		return nil
 	})
 }
-
-// Tree loads the subtree of id in one recursive query and links it.
-func (s *NodeStore) Tree(ctx context.Context, tenantID, id uuid.UUID) (*course.Node, error) {
-	var rows []nodeRow
-	err := s.db.Gorm.WithContext(ctx).Raw(`WITH RECURSIVE sub AS (
-			SELECT * FROM material_nodes WHERE id = ? AND tenant_id = ?
-			UNION
-			SELECT m.* FROM material_nodes m JOIN sub ON m.parent_materialnode_id = sub.id
-			WHERE m.tenant_id = ?
-		)
-		SELECT * FROM sub ORDER BY "order", id`, id, tenantID, tenantID).Scan(&rows).Error
-	if err != nil {
-		return nil, fmt.Errorf("load tree: %w", err)
-	}
-	if len(rows) == 0 {
-		return nil, errNodeNotFound()
-	}
-	byID := make(map[uuid.UUID]*course.Node, len(rows))
-	for i := range rows {
-		byID[rows[i].ID] = toNode(&rows[i])
-	}
-	var root *course.Node
-	for i := range rows { // rows are by (order, id), so children come out sorted
-		n := byID[rows[i].ID]
-		if n.ID == id {
-			root = n
-			continue
-		}
-		if p := byID[*n.ParentID]; p != nil {
-			p.Children = append(p.Children, n)
-		}
-	}
-	return root, nil
-}

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Read benchmark: GET /api/v1/nodes/{id}/tree (50 nodes, ~21 KB of JSON)
+# through the API with the rate limiter ON, against pgbench running the same
+# SQL (bench/read/tree.sql, prepared, the same client count) in the same
+# run; plus the limiter's cost (the same endpoint with it OFF) and the size
+# of its table before and after.
+#
+#   bench/read/run.sh                 (DURATION=10 seconds per phase)
+#   DURATION=300 PHASES=limiter bench/read/run.sh   # the 5-minute limiter run
+#
+# Prints human-readable lines and "RESULT name value unit target" lines that
+# bench/all.sh (make bench) collects. Targets: tree/pgbench >= 0.5 at 16 and
+# 64 connections; limiter on/off throughput >= 0.85 at 16 connections; the
+# limiter's added p50 (1 connection) <= 0.2 ms; its table constant in size.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+trap bench_cleanup EXIT
+
+dur="${DURATION:-10}"
+phases="${PHASES:-all}"
+work=$(mktemp -d /var/tmp/cs-bench-read.XXXXXX)
+bench_dirs+=("$work")
+bench_bin
+go build -o "$work/httpload" ./bench/httpload
+bench_db "bench_read_$$"
+bench_s3 "$work/s3"
+export ENVIRONMENT=testing LOG_LEVEL=warn METRICS_ADDR=''
+"$bin" migrate up >/dev/null
+bench_key 100000000 # the limiter runs, but never says no
+bench_serve "$work/on.log" RATE_LIMIT_ENABLED=true
+on=$base
+bench_serve "$work/off.log" RATE_LIMIT_ENABLED=false
+off=$base
+
+# The tree: a root, 7 chapters, 6 lessons each (50 nodes).
+post() { curl -sf -H "X-API-Key: $key" -H 'Content-Type: application/json' -d "$2" "$off$1" | sed -n 's/^{"id":"\([^"]*\)".*/\1/p'; }
+desc='A lesson of the benchmark course: what it covers, what to read first, and what to practise.'
+root=$(post /api/v1/nodes "{\"title\":\"Benchmark course\",\"description\":\"$desc\"}")
+for c in $(seq 7); do
+	ch=$(post "/api/v1/nodes/$root/children" "{\"title\":\"Chapter $c: a chapter title of ordinary length\",\"description\":\"$desc\"}")
+	for l in $(seq 6); do
+		post "/api/v1/nodes/$ch/children" "{\"title\":\"Lesson $c.$l: a lesson title of ordinary length\",\"description\":\"$desc\"}" >/dev/null
+	done
+done
+tenant=$(pg_run psql -d "bench_read_$$" -Atc "SELECT id FROM tenants WHERE name = 'bench'")
+url="/api/v1/nodes/$root/tree"
+bytes=$(curl -sf -H "X-API-Key: $key" "$on$url" | wc -c)
+echo "tree: 50 nodes, $bytes bytes of JSON; $dur s per phase; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+load() { # BASE CONNS -> JSON line
+	"$work/httpload" -url "$1$url" -H "X-API-Key: $key" -c "$2" -d "${dur}s"
+}
+field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" <<<"$2"; }
+pgb() { # CONNS -> TPS
+	cp bench/read/tree.sql "$PG_ROOT/tmp/cs-bench-tree-$$.sql"
+	pg_run /usr/lib/postgresql/17/bin/pgbench -n -M prepared -c "$1" -j 2 -T "$dur" \
+		-D "root=$root" -D "tenant=$tenant" -f "/tmp/cs-bench-tree-$$.sql" "bench_read_$$" 2>&1 |
+		sed -n 's/^tps = \([0-9.]*\).*/\1/p'
+	rm -f "$PG_ROOT/tmp/cs-bench-tree-$$.sql"
+}
+table_size() { pg_run psql -d "bench_read_$$" -Atc "SELECT pg_relation_size('rate_limit_windows')"; }
+result() { printf 'RESULT %s %s %s %s\n' "$@"; }
+
+curl -sf -o /dev/null -H "X-API-Key: $key" "$on$url" # the bucket's row exists
+size0=$(table_size)
+if [[ "$phases" == all ]]; then
+	for c in 16 64; do
+		api=$(load "$on" "$c")
+		tps=$(pgb "$c")
+		rps=$(field rps "$api")
+		ratio=$(awk -v a="$rps" -v b="$tps" 'BEGIN{printf "%.3f", a / b}')
+		echo "c=$c: tree API (limiter on) $rps req/s, p50 $(field p50_ms "$api") ms, p99 $(field p99_ms "$api") ms; pgbench $tps TPS; ratio $ratio"
+		bad=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(r["requests"] - r["status"].get("200", 0) + r["errors"])' "$api")
+		[[ "$bad" == 0 ]] || echo "  $bad requests failed or answered other than 200: $api"
+		result "read.tree_vs_pgbench.c$c" "$ratio" x ">=0.5"
+		result "read.tree_rps.c$c" "$rps" req/s ""
+		result "read.pgbench_tps.c$c" "$tps" tps ""
+	done
+fi
+# The limiter's cost: throughput at 16 connections and p50 at 1, on vs off.
+off16=$(load "$off" 16)
+on16=$(load "$on" 16)
+off1=$(load "$off" 1)
+on1=$(load "$on" 1)
+tput=$(awk -v a="$(field rps "$on16")" -v b="$(field rps "$off16")" 'BEGIN{printf "%.3f", a / b}')
+added=$(awk -v a="$(field p50_ms "$on1")" -v b="$(field p50_ms "$off1")" 'BEGIN{printf "%.3f", a - b}')
+size1=$(table_size)
+echo "limiter: c=16 on $(field rps "$on16") / off $(field rps "$off16") req/s = $tput; c=1 p50 on $(field p50_ms "$on1") / off $(field p50_ms "$off1") ms, added $added ms"
+echo "limiter table: $size0 bytes before, $size1 bytes after"
+result read.limiter_on_off.c16 "$tput" x ">=0.85"
+result read.limiter_added_p50.c1 "$added" ms "<=0.2"
+result read.limiter_table_growth "$((size1 - size0))" bytes "==0"
