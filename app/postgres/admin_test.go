@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -311,43 +310,5 @@ func TestListTenantsCountsUsableKeys(t *testing.T) {
 	}
 	if ts[0].Name != "a-busy" || ts[0].ActiveKeys != 2 || ts[1].Name != "b-empty" || ts[1].ActiveKeys != 0 {
 		t.Fatalf("counts %+v", ts)
-	}
-}
-
-// Ensure dev bootstrap creates one tenant and key on an empty database,
-// once, even when several run at the same time.
-func TestBootstrapDevOnlyOnEmptyDatabase(t *testing.T) {
-	t.Parallel()
-	a, _ := newAdmin(t)
-	ctx := context.Background()
-	in := course.NewAPIKey{TenantName: "dev", Scopes: []string{"prep", "check"}, Env: "test"}
-	results := make([]*postgres.DevBootstrap, 4)
-	errs := make([]error, 4)
-	var wg sync.WaitGroup
-	for i := range results {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i], errs[i] = a.BootstrapDev(ctx, in)
-		}()
-	}
-	wg.Wait()
-	created := 0
-	for i, r := range results {
-		if errs[i] != nil {
-			t.Fatal(errs[i])
-		}
-		if r.Tenant != nil {
-			created++
-			if !keyFormat.MatchString(r.Secret) || !strings.HasPrefix(r.Secret, "cs_test_") || r.Key.TenantID != r.Tenant.ID {
-				t.Fatalf("bootstrap %+v", r)
-			}
-		} else if r.ExistingTenants != 1 || r.Secret != "" {
-			t.Fatalf("no-op bootstrap %+v", r)
-		}
-	}
-	ts, err := a.ListTenants(ctx)
-	if created != 1 || err != nil || len(ts) != 1 || ts[0].Name != "dev" || ts[0].ActiveKeys != 1 {
-		t.Fatalf("created %d, tenants %+v %v", created, ts, err)
 	}
 }

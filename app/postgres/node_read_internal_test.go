@@ -14,7 +14,9 @@ func TestBenchTreeSQLMatchesStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	norm := func(s string) string { return strings.Join(strings.Fields(strings.TrimSuffix(strings.TrimSpace(s), ";")), " ") }
+	norm := func(s string) string {
+		return strings.Join(strings.Fields(strings.TrimSuffix(strings.TrimSpace(s), ";")), " ")
+	}
 	got := strings.NewReplacer(":root", "$1", ":tenant", "$2").Replace(string(b))
 	if norm(got) != norm(treeSQL) {
 		t.Fatalf("bench/read/tree.sql differs from treeSQL:\n%s\n---\n%s", norm(got), norm(treeSQL))

@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/course-supporter/course-supporter/app/config"
 	"github.com/course-supporter/course-supporter/app/course"
 	"github.com/course-supporter/course-supporter/app/postgres"
 )
@@ -38,20 +37,6 @@ func withAdmin(e *env, cmd *cobra.Command, fn adminFunc) error {
 	defer db.Close()
 	admin := postgres.NewAdminService(db, course.KeyDefaults{RatePrep: cfg.RatePrepDefault, RateCheck: cfg.RateCheckDefault})
 	return cliError(fn(ctx, admin))
-}
-
-// openAdmin runs fn with the store's admin service and the whole
-// configuration, for dev-bootstrap (which also needs the HTTP address).
-func openAdmin(ctx context.Context, cfg *config.Config, fn func(context.Context, *config.Config, *postgres.AdminService) error) error {
-	db, err := postgres.Open(ctx, cfg.Database.URL, postgres.Options{MaxConns: 2})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	admin := postgres.NewAdminService(db, course.KeyDefaults{
-		RatePrep: cfg.Auth.RatePrepDefault, RateCheck: cfg.Auth.RateCheckDefault,
-	})
-	return cliError(fn(ctx, cfg, admin))
 }
 
 // adminError shows a domain error to an operator as its message alone.

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -63,7 +61,7 @@ func devBootstrapCmd(e *env) *cobra.Command {
 
 // devKey returns the stored key when it still authenticates, or creates
 // and stores a new one. created reports which.
-func devKey(ctx context.Context, admin *postgres.AdminService, keys course.KeyStore, file string) (secret string, created bool, err error) {
+func devKey(ctx context.Context, admin course.AdminService, keys course.KeyStore, file string) (secret string, created bool, err error) {
 	if b, err := os.ReadFile(filepath.Clean(file)); err == nil { // the operator's own --key-file
 		secret = strings.TrimSpace(string(b))
 		if ok, err := keyWorks(ctx, keys, secret); err != nil {
@@ -95,18 +93,18 @@ func devKey(ctx context.Context, admin *postgres.AdminService, keys course.KeySt
 // keyWorks reports whether secret would authenticate now: known, active,
 // its tenant active, not expired.
 func keyWorks(ctx context.Context, keys course.KeyStore, secret string) (bool, error) {
-	if secret == "" {
+	if !course.ValidKey(secret) {
 		return false, nil
 	}
-	sum := sha256.Sum256([]byte(secret))
-	r, err := keys.LookupKey(ctx, hex.EncodeToString(sum[:]))
+	r, err := keys.LookupKey(ctx, course.HashKey(secret))
 	if course.ErrorCode(err) == course.ENOTFOUND {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	return r.KeyActive && r.TenantActive && (r.ExpiresAt == nil || r.ExpiresAt.After(time.Now())), nil
+	_, err = r.Authenticate(time.Now())
+	return err == nil, nil
 }
 
 // writeSecretFile replaces file atomically, readable by its owner only.

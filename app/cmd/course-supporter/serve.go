@@ -60,7 +60,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, onListenin
 		Jobs:      postgres.NewJobStore(d.db, d.enqueuer),
 		Intake: intake.New(intake.Deps{Nodes: nodes, Materials: materials, Objects: d.store, Observer: metrics, Log: log},
 			intakeOptions(cfg)),
-		Costs:  postgres.NewCallStore(d.db),
+		Costs: postgres.NewCallStore(d.db),
 	}, apiOptions(cfg))
 
 	var runner *workerSet
