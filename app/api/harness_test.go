@@ -123,6 +123,7 @@ func mustStackOn(t testing.TB, db *postgres.DB, opt ...func(*api.Options)) *stac
 		Nodes:     postgres.NewNodeStore(db, enq),
 		Materials: postgres.NewMaterialStore(db, enq),
 		Jobs:      postgres.NewJobStore(db, enq),
+		Mappings:  postgres.NewMappingStore(db),
 	}
 	in := intake.Options{MaxBytes: 1 << 30, PresignTTL: 15 * time.Minute, ObjectURLBase: fake.URL + "/" + fake.Bucket,
 		Platforms: course.DefaultPlatforms}

@@ -65,6 +65,7 @@ type Deps struct {
 	Materials course.MaterialService
 	Jobs      course.JobService
 	Intake    course.MaterialIntake
+	Mappings  course.MappingService
 	// Metrics records Prometheus series; nil disables them.
 	Metrics *Metrics
 }
@@ -119,6 +120,7 @@ func New(deps Deps, opts Options) *Server {
 	s.registerHealth()
 	s.registerNodes()
 	s.registerMaterials()
+	s.registerMappings()
 	s.registerJobs()
 	s.registerDocs()
 	return s
