@@ -38,7 +38,9 @@ func TestMigrateUpDownUp(t *testing.T) {
 	if err != nil || top < 1 {
 		t.Fatalf("version %d, %v", top, err)
 	}
-	if err := m.Down(ctx, &out, int(top)); err != nil {
+	// Count the applied files, not the version: numbers may have gaps
+	// while migrations of parallel branches are merged.
+	if err := m.Down(ctx, &out, strings.Count(out.String(), "applied ")); err != nil {
 		t.Fatal(err)
 	}
 	if v, _ := m.Version(ctx); v != 0 {
