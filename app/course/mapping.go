@@ -32,6 +32,15 @@ const (
 // MaxMappingsPerRequest bounds one POST; the API schema says the same.
 const MaxMappingsPerRequest = 500
 
+// CheckBatchSize refuses an empty or oversized batch (EINVALID), so the
+// bound holds for every caller, not only behind the API's schema.
+func CheckBatchSize(n int) error {
+	if n < 1 || n > MaxMappingsPerRequest {
+		return Errorf(EINVALID, "Submit 1 to %d mappings per request", MaxMappingsPerRequest)
+	}
+	return nil
+}
+
 // Texts of a batch response.
 const (
 	MappingSkipHint     = "already exists"

@@ -117,6 +117,15 @@ func TestCheckContent(t *testing.T) {
 	}
 }
 
+// Ensure a batch has 1 to 500 items whoever calls the service.
+func TestCheckBatchSize(t *testing.T) {
+	for n, ok := range map[int]bool{0: false, 1: true, 500: true, 501: false} {
+		if err := course.CheckBatchSize(n); (err == nil) != ok || (err != nil && course.ErrorCode(err) != course.EINVALID) {
+			t.Errorf("%d items: %v", n, err)
+		}
+	}
+}
+
 // Ensure the batch status rule: nothing rejected is accepted, some of
 // each is partial, only rejections is rejected.
 func TestBatchOutcome(t *testing.T) {

@@ -119,6 +119,9 @@ func errMappingNotFound() error { return course.Errorf(course.ENOTFOUND, "Mappin
 // either commits first (and this batch sees the material ready) or waits
 // and then re-validates the rows stored here.
 func (s *MappingStore) CreateMappings(ctx context.Context, tenantID, nodeID uuid.UUID, entries []course.MappingEntry) (*course.MappingBatch, error) {
+	if err := course.CheckBatchSize(len(entries)); err != nil {
+		return nil, err
+	}
 	batch := &course.MappingBatch{}
 	err := inTx(ctx, s.db, func(tx *gorm.DB) error {
 		if err := lockTree(tx, tenantID); err != nil {
