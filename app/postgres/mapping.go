@@ -72,31 +72,30 @@ func toMapping(r *mappingRow) *course.Mapping {
 // checkColumns renders a mapping's blockers and errors for the jsonb
 // columns: nil (NULL) when there are none.
 func checkColumns(m *course.Mapping) (blockers, errs *string, err error) {
-	if len(m.Blockers) > 0 {
-		bs := make([]blockerJSON, len(m.Blockers))
-		for i, b := range m.Blockers {
-			bs[i] = blockerJSON(b)
-		}
-		raw, err := json.Marshal(bs)
-		if err != nil {
-			return nil, nil, fmt.Errorf("encode blockers: %w", err)
-		}
-		blockers = new(string)
-		*blockers = string(raw)
+	if blockers, err = jsonColumn(m.Blockers, func(b course.MappingBlocker) blockerJSON { return blockerJSON(b) }); err != nil {
+		return nil, nil, err
 	}
-	if len(m.Errors) > 0 {
-		es := make([]errorJSON, len(m.Errors))
-		for i, e := range m.Errors {
-			es[i] = errorJSON(e)
-		}
-		raw, err := json.Marshal(es)
-		if err != nil {
-			return nil, nil, fmt.Errorf("encode validation errors: %w", err)
-		}
-		errs = new(string)
-		*errs = string(raw)
+	if errs, err = jsonColumn(m.Errors, func(e course.MappingError) errorJSON { return errorJSON(e) }); err != nil {
+		return nil, nil, err
 	}
 	return blockers, errs, nil
+}
+
+// jsonColumn encodes items in their stored shape; nil when there are none.
+func jsonColumn[T, U any](items []T, stored func(T) U) (*string, error) {
+	if len(items) == 0 {
+		return nil, nil
+	}
+	out := make([]U, len(items))
+	for i, it := range items {
+		out[i] = stored(it)
+	}
+	raw, err := json.Marshal(out)
+	if err != nil {
+		return nil, fmt.Errorf("encode mapping checks: %w", err)
+	}
+	s := string(raw)
+	return &s, nil
 }
 
 // MappingStore implements course.MappingService and course.SlideTimecodes.
