@@ -124,6 +124,7 @@ func mustStackOn(t testing.TB, db *postgres.DB, opt ...func(*api.Options)) *stac
 		Materials: postgres.NewMaterialStore(db, enq),
 		Jobs:      postgres.NewJobStore(db, enq),
 		Costs:     postgres.NewCallStore(db),
+		Mappings:  postgres.NewMappingStore(db),
 	}
 	in := intake.Options{MaxBytes: 1 << 30, PresignTTL: 15 * time.Minute, ObjectURLBase: fake.URL + "/" + fake.Bucket,
 		Platforms: course.DefaultPlatforms}

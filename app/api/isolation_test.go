@@ -42,6 +42,10 @@ var isolationCases = map[string]struct {
 	"DELETE /api/v1/storage/files/{key}":               {},
 	"GET /api/v1/jobs/{job_id}":                        {},
 	"GET /api/v1/reports/cost":                         {listOnly: true},
+	"POST /api/v1/nodes/{id}/slide-mapping": {body: map[string]any{"mappings": []any{map[string]any{
+		"presentation_materialentry_id": "x", "video_materialentry_id": "y", "slide_number": 1, "video_timecode_start": "00:00"}}}},
+	"GET /api/v1/nodes/{id}/slide-mapping":      {},
+	"DELETE /api/v1/slide-mapping/{mapping_id}": {},
 }
 
 // Ensure another tenant's resources are always 404, never 403 or 2xx, on
@@ -61,6 +65,13 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 	if r := s.call(http.MethodGet, "/api/v1/jobs/"+victimJob, victimKey, nil); r.Status != 200 {
 		t.Fatalf("the owner cannot read its job: %d %s", r.Status, r.Raw)
 	}
+	victimDeck := s.mustUpload(victimKey, victimChild, "presentation", "deck.pdf", pdfBytes)
+	victimVideo := s.mustUpload(victimKey, victimChild, "video", "lecture.mp4", mp4Stub)
+	_, vmap := s.postMappings(victimKey, victimChild, item(victimDeck, victimVideo, 1, "00:00", nil))
+	if len(vmap.Mappings) != 1 {
+		t.Fatalf("the owner cannot create a mapping: %+v", vmap)
+	}
+	victimMapping := vmap.Mappings[0]["id"].(string)
 
 	var routes []string
 	for path, item := range s.srv.OpenAPI().Paths {
@@ -91,12 +102,14 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 			detail = "Material not found"
 		case strings.Contains(path, "{job_id}"):
 			detail = "Job not found"
+		case strings.Contains(path, "{mapping_id}"):
+			detail = "Mapping not found"
 		case strings.Contains(path, "{key}"):
 			// A storage key names its tenant, so the spec answers 403 here.
 			want, detail = http.StatusForbidden, "Key does not belong to tenant."
 		}
 		for _, foreign := range []string{victimChild, victimRoot} {
-			p := strings.NewReplacer("{id}", foreign, "{mid}", victimMaterial, "{key}", victimObject, "{job_id}", victimJob).Replace(path)
+			p := strings.NewReplacer("{id}", foreign, "{mid}", victimMaterial, "{key}", victimObject, "{job_id}", victimJob, "{mapping_id}", victimMapping).Replace(path)
 			var r reply
 			if tc.body == "multipart" {
 				r = s.upload(attackerKey, foreign, field("source_type", "text"), file("x.txt", []byte("x")))
@@ -138,6 +151,9 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 	}
 	if n := s.count(`SELECT count(*) FROM material_entries WHERE id = $1`, victimMaterial); n != 1 {
 		t.Error("the victim's material was deleted")
+	}
+	if n := s.count(`SELECT count(*) FROM slide_video_mappings WHERE id = $1`, victimMapping); n != 1 {
+		t.Error("the victim's mapping was deleted")
 	}
 	// Nothing of the victim changed.
 	tree := s.call(http.MethodGet, "/api/v1/nodes/"+victimRoot+"/tree", victimKey, nil)

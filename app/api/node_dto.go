@@ -55,6 +55,7 @@ type NodeWithMaterialsResponse struct {
 	Order             int                         `json:"order"`
 	NodeFingerprint   *string                     `json:"node_fingerprint" nullable:"true"`
 	Materials         []MaterialEntrySummary      `json:"materials"`
+	MappingWarnings   []MappingWarningResponse    `json:"mapping_warnings" doc:"Slide–video mappings of this node that are pending validation or failed it"`
 	Children          []NodeWithMaterialsResponse `json:"children"`
 	CreatedAt         Timestamp                   `json:"created_at"`
 	UpdatedAt         Timestamp                   `json:"updated_at"`
@@ -151,18 +152,19 @@ func toNodeTree(n *course.Node) NodeTreeResponse {
 	return t
 }
 
-func toNodeDetail(n *course.Node, mats map[uuid.UUID][]*course.Material) NodeWithMaterialsResponse {
+func toNodeDetail(n *course.Node, mats map[uuid.UUID][]*course.Material, warns map[uuid.UUID][]course.MappingWarning) NodeWithMaterialsResponse {
 	d := NodeWithMaterialsResponse{
 		ID: n.ID.String(), Title: n.Title, Description: n.Description, LearningGoal: n.LearningGoal,
 		ExpectedKnowledge: n.ExpectedKnowledge, ExpectedSkills: n.ExpectedSkills, Order: n.Order,
 		NodeFingerprint: n.Fingerprint, Materials: []MaterialEntrySummary{}, Children: []NodeWithMaterialsResponse{},
 		CreatedAt: Timestamp(n.CreatedAt), UpdatedAt: Timestamp(n.UpdatedAt),
+		MappingWarnings: toMappingWarnings(warns[n.ID]),
 	}
 	for _, m := range mats[n.ID] {
 		d.Materials = append(d.Materials, toMaterialSummary(m))
 	}
 	for _, c := range n.Children {
-		d.Children = append(d.Children, toNodeDetail(c, mats))
+		d.Children = append(d.Children, toNodeDetail(c, mats, warns))
 	}
 	return d
 }

@@ -86,11 +86,16 @@ func (s *Server) registerNodes() {
 			if err != nil {
 				return nil, err
 			}
-			mats, err := s.deps.Materials.MaterialsOf(ctx, tenantOf(ctx), subtreeIDs(n, nil))
+			ids := subtreeIDs(n, nil)
+			mats, err := s.deps.Materials.MaterialsOf(ctx, tenantOf(ctx), ids)
 			if err != nil {
 				return nil, err
 			}
-			return &struct{ Body []NodeWithMaterialsResponse }{Body: []NodeWithMaterialsResponse{toNodeDetail(n, mats)}}, nil
+			warns, err := s.deps.Mappings.MappingWarnings(ctx, tenantOf(ctx), ids)
+			if err != nil {
+				return nil, err
+			}
+			return &struct{ Body []NodeWithMaterialsResponse }{Body: []NodeWithMaterialsResponse{toNodeDetail(n, mats, warns)}}, nil
 		})
 	register(s, op("get-node", http.MethodGet, base+"/{id}", "Get a node", classRead, http.StatusOK),
 		func(ctx context.Context, in *NodePath) (*nodeOutput, error) {

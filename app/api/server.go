@@ -66,6 +66,7 @@ type Deps struct {
 	Jobs      course.JobService
 	Intake    course.MaterialIntake
 	Costs     course.CostReporter
+	Mappings  course.MappingService
 	// Metrics records Prometheus series; nil disables them.
 	Metrics *Metrics
 }
@@ -120,6 +121,7 @@ func New(deps Deps, opts Options) *Server {
 	s.registerHealth()
 	s.registerNodes()
 	s.registerMaterials()
+	s.registerMappings()
 	s.registerJobs()
 	s.registerReports()
 	s.registerDocs()

@@ -43,7 +43,7 @@ func (w *ReaperWorker) Work(ctx context.Context, _ *river.Job[ReaperArgs]) error
 	if st.Any() {
 		w.Log.Warn("job_reaper_repaired", "logger", "jobs.job_reaper", "requeued", st.Requeued, "lost", st.Lost,
 			"expired", st.Expired, "dependency_failed", st.DependencyFailed, "released", st.Released,
-			"materials_fixed", st.MaterialsFixed)
+			"materials_fixed", st.MaterialsFixed, "mappings_revalidated", st.MappingsRevalidated)
 	}
 	return nil
 }

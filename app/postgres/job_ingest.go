@@ -93,6 +93,9 @@ func (s *JobStore) CompleteIngest(ctx context.Context, id uuid.UUID, res *course
 		if err := invalidateChain(tx, m.TenantID, m.NodeID); err != nil {
 			return err
 		}
+		if err := revalidateBlockedBy(tx, m.ID); err != nil { // mappings waiting for this material
+			return err
+		}
 		if err := tx.Exec(`UPDATE jobs SET status = 'complete', completed_at = now(), error_message = NULL,
 			estimated_at = NULL WHERE id = ? AND status = 'active'`, id).Error; err != nil {
 			return fmt.Errorf("complete job: %w", err)

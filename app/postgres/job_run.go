@@ -136,7 +136,10 @@ func releaseMaterial(tx *gorm.DB, jobID, materialID uuid.UUID, status, msg strin
 			return err
 		}
 	}
-	return nil
+	if len(owner) == 0 {
+		return nil
+	}
+	return revalidateBlockedBy(tx, materialID) // mappings waiting for this material
 }
 
 // propagate fails, breadth first, every unfinished job that depends on a

@@ -28,7 +28,8 @@ const lostAfter = 2 * time.Minute
 // vanished without a result fail; waiting jobs whose dependencies failed
 // fail, those waiting longer than maxWait expire and those whose
 // dependencies completed are released; materials left pointing at a
-// finished job are unlocked.
+// finished job are unlocked; pending mappings whose materials settled are
+// re-validated.
 func (s *JobStore) Reap(ctx context.Context, maxWait time.Duration) (course.ReapStats, error) {
 	var st course.ReapStats
 	err := inTx(ctx, s.db, func(tx *gorm.DB) error {
@@ -68,6 +69,10 @@ func (s *JobStore) Reap(ctx context.Context, maxWait time.Duration) (course.Reap
 	}
 	n, err := s.unlockMaterials(ctx)
 	st.MaterialsFixed = n
+	if err != nil {
+		return st, err
+	}
+	st.MappingsRevalidated, err = s.revalidateSettled(ctx)
 	return st, err
 }
 

@@ -58,6 +58,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, onListenin
 		Nodes:     nodes,
 		Materials: materials,
 		Jobs:      postgres.NewJobStore(d.db, d.enqueuer),
+		Mappings:  postgres.NewMappingStore(d.db),
 		Intake: intake.New(intake.Deps{Nodes: nodes, Materials: materials, Objects: d.store, Observer: metrics, Log: log},
 			intakeOptions(cfg)),
 		Costs: postgres.NewCallStore(d.db),
