@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -18,6 +20,7 @@ type report struct {
 	ops      [nOps]opStats
 	total    int
 	failures []string
+	kinds    map[string]int // failures by kind, with the first example in failures
 	outages  []outageStats
 	limits   []string
 	samples  []string
@@ -37,6 +40,16 @@ type outageStats struct {
 func (r *report) fail(format string, a ...any) {
 	if len(r.failures) < 40 {
 		r.failures = append(r.failures, fmt.Sprintf(format, a...))
+	}
+}
+
+// failKind counts a failure of a kind; only the first of each is listed.
+func (r *report) failKind(kind string, x rec, format string, a ...any) {
+	if r.kinds == nil {
+		r.kinds = map[string]int{}
+	}
+	if r.kinds[kind]++; r.kinds[kind] == 1 {
+		r.fail("%s at %.1f s: %s", opNames[x.op], x.start.Seconds(), fmt.Sprintf(format, a...))
 	}
 }
 
@@ -93,17 +106,18 @@ func (l *load) report(outages []outage) *report {
 				}
 			}
 		}
+		k := opNames[x.op] + " " + strconv.Itoa(int(x.status))
 		switch {
 		case x.err == errTimeout:
-			r.fail("%s at %.1f s: no answer within %s (a hang)", opNames[x.op], x.start.Seconds(), l.c.timeout)
+			r.failKind(k+" hang", x, "no answer within %s (a hang)", l.c.timeout)
 		case x.err == errConn:
-			r.fail("%s at %.1f s: connection error", opNames[x.op], x.start.Seconds())
+			r.failKind(k+" conn", x, "connection error")
 		case x.status >= 500 && !inOutage:
-			r.fail("%s at %.1f s: %d outside any outage", opNames[x.op], x.start.Seconds(), x.status)
+			r.failKind(k+" outside", x, "%d outside any outage", x.status)
 		case x.status >= 500 && x.status != 503:
-			r.fail("%s at %.1f s: %d during an outage (want 503)", opNames[x.op], x.start.Seconds(), x.status)
+			r.failKind(k+" inside", x, "%d during an outage (want 503)", x.status)
 		case x.status >= 400 && !x.detailOK:
-			r.fail("%s at %.1f s: %d without a {\"detail\": ...} body (or a 429 without Retry-After)", opNames[x.op], x.start.Seconds(), x.status)
+			r.failKind(k+" body", x, "%d without a {\"detail\": ...} body (or a 429 without Retry-After)", x.status)
 		}
 	}
 	for op := range lat {
@@ -178,6 +192,9 @@ func (l *load) checkLimits(r *report, all []rec, outages []outage) {
 			}
 			line := fmt.Sprintf("%s %s (limit %d/min): %d admitted, %d refused (429), at most %d admitted within 60 s",
 				t.name, scope, limit, len(admitted), len(refused), most)
+			if len(outages) > 0 {
+				line += " (windows touching an outage not counted: the limiter fails open while PostgreSQL is down)"
+			}
 			r.limits = append(r.limits, line)
 			switch {
 			case !t.limited() && len(refused) > 0:
@@ -241,6 +258,9 @@ func (r *report) print() {
 	}
 	for _, f := range r.failures {
 		fmt.Println("FAIL:", f)
+	}
+	for _, k := range slices.Sorted(maps.Keys(r.kinds)) {
+		fmt.Printf("FAIL: %d x %s\n", r.kinds[k], k)
 	}
 }
 

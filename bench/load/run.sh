@@ -11,6 +11,7 @@
 #   bench/load/run.sh --smoke    # 20 clients for 10 s (make bench-load-smoke)
 #
 #   LOAD_CLIENTS, LOAD_SECONDS   override the client count and duration
+#   LOAD_KEEP=DIR                keep the serve, worker and versitygw logs there
 #
 # Tenants load1..load4 have limits out of reach (a 429 there fails the
 # run); load5 has low limits (LOAD_PREP_LIMIT, LOAD_CHECK_LIMIT per minute)
@@ -46,6 +47,9 @@ cleanup() {
 	scripts/local-pg.sh stop "$cluster" >/dev/null 2>&1 || true
 	rm -rf "${PG_ROOT:?}/var/lib/cs-pg/$cluster" "${CS_CACHE_DIR:-/var/cache/course-supporter}/cluster-$cluster.lock" \
 		"${CS_CACHE_DIR:-/var/cache/course-supporter}/pg_ctl-$cluster.log"
+	if [[ -n ${LOAD_KEEP:-} ]]; then
+		mkdir -p "$LOAD_KEEP" && cp "$work"/*.log "$LOAD_KEEP"/ 2>/dev/null || true
+	fi
 	rm -rf "$work"
 }
 trap cleanup EXIT
