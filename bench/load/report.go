@@ -35,6 +35,7 @@ type opStats struct {
 type outageStats struct {
 	outage
 	n, ok2xx, got503, got500, other5xx, hangs int
+	last503                                   time.Duration // end of the last 503 it explains
 }
 
 func (r *report) fail(format string, a ...any) {
@@ -97,6 +98,7 @@ func (l *load) report(outages []outage) *report {
 					o.ok2xx++
 				case x.status == 503:
 					o.got503++
+					o.last503 = max(o.last503, x.start+x.dur)
 				case x.status == 500:
 					o.got500++
 				case x.status > 500:
@@ -247,8 +249,9 @@ func (r *report) print() {
 	fmt.Printf("total: %d requests, %.1f req/s, %d answered 5xx\n", n, float64(n)/r.seconds, fivexx)
 	fmt.Printf("RESULT load.rps %.1f req/s\nRESULT load.5xx %d count ==0(outside-outages)\n", float64(n)/r.seconds, fivexx)
 	for _, o := range r.outages {
-		fmt.Printf("outage %s: %.1f-%.1f s (command %.1f s); %d requests overlapped it (+grace): %d 2xx, %d 503, %d 500, %d other 5xx, %d hangs\n",
-			o.name, o.from.Seconds(), o.to.Seconds(), o.took.Seconds(), o.n, o.ok2xx, o.got503, o.got500, o.other5xx, o.hangs)
+		fmt.Printf("outage %s: %.1f-%.1f s (command %.1f s); %d requests overlapped it (+grace): %d 2xx, %d 503, %d 500, %d other 5xx, %d hangs; last 503 answered %.1f s after it ended\n",
+			o.name, o.from.Seconds(), o.to.Seconds(), o.took.Seconds(), o.n, o.ok2xx, o.got503, o.got500, o.other5xx, o.hangs, (o.last503 - o.to).Seconds())
+		fmt.Printf("RESULT load.%s.503 %d count >0\nRESULT load.%s.recovered_after %.1f s <%.0f\n", o.name, o.got503, o.name, (o.last503 - o.to).Seconds(), 5.0)
 	}
 	for _, s := range r.limits {
 		fmt.Println("rate limit:", s)

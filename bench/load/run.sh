@@ -38,6 +38,7 @@ else
 fi
 
 started=$(date +%s)
+stamp() { echo "bench/load: $* ($(($(date +%s) - started)) s)"; }
 work=$(mktemp -d /var/tmp/cs-bench-load.XXXXXX)
 cluster="load-$$"
 vgw_pid="$work/versitygw.pid"
@@ -55,6 +56,7 @@ cleanup() {
 trap cleanup EXIT
 bench_bin
 go build -o "$work/load" ./bench/load
+stamp built
 
 # PostgreSQL: a cluster of its own, so the drill restarts nobody else's.
 pg_port=$(free_port)
@@ -104,6 +106,7 @@ for i in 1 2 3 4 5; do
 	[[ -n $k ]] || { echo "load: could not create a key" >&2; exit 1; }
 	echo "load$i $k $p $c" >>"$keys"
 done
+stamp "PostgreSQL, versitygw, tenants ready"
 bench_serve "$work/serve.log"
 METRICS_ADDR="127.0.0.1:$(free_port)" "$bin" worker >"$work/worker.log" 2>&1 &
 worker=$!
@@ -111,9 +114,9 @@ bench_pids+=("$worker")
 
 args=(-url "$base" -keys "$keys" -dsn "$DATABASE_URL" -c "$clients" -d "${seconds}s"
 	-s3-endpoint "$S3_ENDPOINT" -s3-bucket "$S3_BUCKET" -s3-access-key "$S3_ACCESS_KEY" -s3-secret-key "$S3_SECRET_KEY"
-	-reaper 5s -settle 120s)
+	-settle 120s)
 if [[ $mode == faults ]]; then
-	args+=(-faults -pg-restart-cmd "scripts/local-pg.sh restart $cluster"
+	args+=(-reaper 5s -faults -pg-restart-cmd "scripts/local-pg.sh restart $cluster"
 		-s3-stop-cmd "$work/s3-stop.sh" -s3-start-cmd "$work/s3-start.sh")
 fi
 rc=0
