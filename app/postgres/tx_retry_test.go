@@ -53,8 +53,10 @@ func TestInTxRetriesDeadlockVictim(t *testing.T) {
 			t.Fatalf("a writer failed: %v", err)
 		}
 	}
-	if n := runs.Load(); n != 3 {
-		t.Fatalf("%d runs, want 3 (two writers, one deadlock victim run again)", n)
+	// At least one victim was run again; a rerun may cross the other
+	// writer once more on a loaded machine, which the retries also absorb.
+	if n := runs.Load(); n < 3 {
+		t.Fatalf("%d runs, want at least 3 (two writers, the deadlock victim run again)", n)
 	}
 	var sum int
 	if err := db.Pool.QueryRow(ctx, `SELECT sum(v) FROM probe`).Scan(&sum); err != nil {

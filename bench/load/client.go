@@ -51,7 +51,7 @@ type tenant struct {
 func (t *tenant) limited() bool { return t.prepLimit < 100000 || t.checkLimit < 100000 }
 
 func readKeys(path string) ([]*tenant, error) {
-	f, err := os.Open(path)
+	f, err := os.Open(path) //nolint:gosec // the key file run.sh names
 	if err != nil {
 		return nil, fmt.Errorf("open key file: %w", err)
 	}
@@ -78,10 +78,10 @@ func readKeys(path string) ([]*tenant, error) {
 
 // rec is one request as the client saw it. Times are from the load's t0.
 type rec struct {
-	op, tenant uint8
-	status     int16 // 0: no response (see err)
-	err        uint8 // errNone, errTimeout, errConn
-	detailOK   bool  // a 4xx/5xx had a {"detail": "..."} body (429: and Retry-After)
+	op, tenant int
+	status     int  // 0: no response (see err)
+	err        int  // errNone, errTimeout, errConn
+	detailOK   bool // a 4xx/5xx had a {"detail": "..."} body (429: and Retry-After)
 	start, dur time.Duration
 }
 
@@ -151,14 +151,14 @@ func (cl *client) do(op int, method, path, ctype string, body []byte) (int, []by
 	}
 	t0 := time.Now()
 	err := cl.l.hc.DoTimeout(req, resp, cl.l.c.timeout)
-	r := rec{op: uint8(op), tenant: uint8(cl.t.idx), start: t0.Sub(cl.l.t0), dur: time.Since(t0)}
+	r := rec{op: op, tenant: cl.t.idx, start: t0.Sub(cl.l.t0), dur: time.Since(t0)}
 	switch {
 	case errors.Is(err, fasthttp.ErrTimeout):
 		r.err = errTimeout
 	case err != nil:
 		r.err = errConn
 	default:
-		r.status = int16(resp.StatusCode())
+		r.status = resp.StatusCode()
 		if r.status >= 400 {
 			r.detailOK = hasDetail(resp.Body()) && (r.status != 429 || len(resp.Header.Peek("Retry-After")) > 0)
 		}
@@ -167,7 +167,7 @@ func (cl *client) do(op int, method, path, ctype string, body []byte) (int, []by
 		}
 	}
 	cl.recs = append(cl.recs, r)
-	return int(r.status), resp.Body()
+	return r.status, resp.Body()
 }
 
 func hasDetail(b []byte) bool {
@@ -259,7 +259,7 @@ func (cl *client) setupTenant() error {
 }
 
 func (l *load) newClient(t *tenant, seed int64) *client {
-	return &client{l: l, t: t, rnd: rand.New(rand.NewPCG(uint64(l.c.seed), uint64(seed))),
+	return &client{l: l, t: t, rnd: rand.New(rand.NewPCG(uint64(l.c.seed), uint64(seed))), //nolint:gosec // a reproducible mix, not a secret
 		req: fasthttp.AcquireRequest(), resp: fasthttp.AcquireResponse(), recs: make([]rec, 0, 4096)}
 }
 

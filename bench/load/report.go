@@ -85,7 +85,7 @@ func (l *load) report(outages []outage) *report {
 		if x.status == 0 {
 			s.errs++
 		} else {
-			s.status[int(x.status)]++
+			s.status[x.status]++
 			lat[x.op] = append(lat[x.op], x.dur)
 		}
 		inOutage := false
@@ -108,7 +108,7 @@ func (l *load) report(outages []outage) *report {
 				}
 			}
 		}
-		k := opNames[x.op] + " " + strconv.Itoa(int(x.status))
+		k := opNames[x.op] + " " + strconv.Itoa(x.status)
 		switch {
 		case x.err == errTimeout:
 			r.failKind(k+" hang", x, "no answer within %s (a hang)", l.c.timeout)
@@ -150,7 +150,7 @@ func (l *load) checkLimits(r *report, all []rec, outages []outage) {
 			}
 			var admitted, maybe, refused []rec
 			for _, x := range all {
-				if int(x.tenant) != t.idx || isWrite(int(x.op)) != write {
+				if x.tenant != t.idx || isWrite(x.op) != write {
 					continue
 				}
 				switch {
