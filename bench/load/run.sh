@@ -42,14 +42,16 @@ stamp() { echo "bench/load: $* ($(($(date +%s) - started)) s)"; }
 work=$(mktemp -d /var/tmp/cs-bench-load.XXXXXX)
 cluster="load-$$"
 vgw_pid="$work/versitygw.pid"
+# shellcheck disable=SC2317 # called by the trap
 cleanup() {
-	[[ -f $vgw_pid ]] && kill "$(cat "$vgw_pid")" 2>/dev/null || true
+	if [[ -f $vgw_pid ]]; then kill "$(cat "$vgw_pid")" 2>/dev/null || true; fi
 	bench_cleanup
 	scripts/local-pg.sh stop "$cluster" >/dev/null 2>&1 || true
 	rm -rf "${PG_ROOT:?}/var/lib/cs-pg/$cluster" "${CS_CACHE_DIR:-/var/cache/course-supporter}/cluster-$cluster.lock" \
 		"${CS_CACHE_DIR:-/var/cache/course-supporter}/pg_ctl-$cluster.log"
 	if [[ -n ${LOAD_KEEP:-} ]]; then
-		mkdir -p "$LOAD_KEEP" && cp "$work"/*.log "$LOAD_KEEP"/ 2>/dev/null || true
+		mkdir -p "$LOAD_KEEP"
+		cp "$work"/*.log "$LOAD_KEEP"/ 2>/dev/null || true
 	fi
 	rm -rf "$work"
 }
