@@ -141,6 +141,7 @@ func (l *load) report(outages []outage) *report {
 // have been admitted in the window before it. The client does not know
 // when the server decided, only that it was between a request's start and
 // end, so both checks take the side that cannot accuse the limiter wrongly.
+// A limit the clients never reached is reported, not failed.
 func (l *load) checkLimits(r *report, all []rec, outages []outage) {
 	for _, t := range l.tenants {
 		for _, write := range []bool{true, false} {
@@ -205,8 +206,11 @@ func (l *load) checkLimits(r *report, all []rec, outages []outage) {
 				r.fail("%s: more than the limit admitted within 60 s", line)
 			case unjust > 0:
 				r.fail("%s: %d 429s while fewer than the limit could have been admitted", line, unjust)
-			case t.limited() && limit < 100000 && len(refused) == 0:
-				r.fail("%s: the limit was meant to be reached but no request was refused", line)
+			}
+			if t.limited() && len(refused) == 0 {
+				// Not a limiter fault (too few requests were made to reach
+				// it), but the run did not exercise the 429 pattern.
+				r.limits = append(r.limits, "  note: the limit was not reached in this run")
 			}
 		}
 	}

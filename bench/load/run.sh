@@ -31,7 +31,7 @@ case "${1:-}" in
 esac
 if [[ $mode == smoke ]]; then
 	clients=${LOAD_CLIENTS:-20} seconds=${LOAD_SECONDS:-10}
-	prep_limit=${LOAD_PREP_LIMIT:-100} check_limit=${LOAD_CHECK_LIMIT:-150}
+	prep_limit=${LOAD_PREP_LIMIT:-100} check_limit=${LOAD_CHECK_LIMIT:-60}
 else
 	clients=${LOAD_CLIENTS:-200} seconds=${LOAD_SECONDS:-60}
 	prep_limit=${LOAD_PREP_LIMIT:-300} check_limit=${LOAD_CHECK_LIMIT:-1200}
