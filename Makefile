@@ -11,7 +11,7 @@ BUILDDATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.buildDate=$(BUILDDATE)
 GOLANGCI  ?= $(shell command -v golangci-lint || echo $$($(GO) env GOPATH)/bin/golangci-lint)
 
-.PHONY: help run test test-short lint build fmt clean bench
+.PHONY: help run test test-short lint build fmt clean bench bench-load-smoke
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -45,3 +45,6 @@ clean: ## remove build outputs
 
 # Extra target groups (infrastructure and documentation tests) live in mk/.
 -include mk/*.mk
+
+bench-load-smoke: ## short load test (20 clients, 10 s) with its checks; exits non-zero on a 5xx or a lost write
+	@bench/load/run.sh --smoke

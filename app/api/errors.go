@@ -96,6 +96,9 @@ func domainError(err error) *errorBody {
 		return eb
 	}
 	code := course.ErrorCode(err)
+	if code == course.EINTERNAL && dependencyDown(err) {
+		return detail(http.StatusServiceUnavailable, errDependencyDown)
+	}
 	status, ok := statusOf[code]
 	if !ok {
 		status = http.StatusInternalServerError

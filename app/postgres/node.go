@@ -69,9 +69,17 @@ func NewNodeStore(db *DB, jobs course.JobQueue) *NodeStore { return &NodeStore{d
 
 func errNodeNotFound() error { return course.Errorf(course.ENOTFOUND, "Node not found") }
 
-// inTx runs fn in one transaction, with driver errors translated.
+// inTx runs fn in one transaction, with driver errors translated; a run
+// PostgreSQL aborted as a deadlock victim or serialization failure is
+// repeated, up to txAttempts runs in all (tx_retry.go).
 func inTx(ctx context.Context, db *DB, fn func(tx *gorm.DB) error) error {
-	return translate(db.Gorm.WithContext(ctx).Transaction(fn))
+	var err error
+	for attempt := 1; attempt <= txAttempts; attempt++ {
+		if err = db.Gorm.WithContext(ctx).Transaction(fn); !retryableTx(err) || ctx.Err() != nil {
+			break
+		}
+	}
+	return translate(err)
 }
 
 func (s *NodeStore) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
