@@ -37,9 +37,23 @@ type Case struct {
 	Run  func(t testing.TB, s Subject)
 }
 
-// Cases lists the contract, one case per rule.
+// Cases lists the contract, one case per rule (tenants.go, keys.go,
+// revoke.go).
 func Cases() []Case {
-	return append(append(tenantCases(), keyCases()...), revokeCases()...)
+	return []Case{
+		{"CreateTenantRejectsDuplicateName", createTenantRejectsDuplicateName},
+		{"CreateTenantValidatesName", createTenantValidatesName},
+		{"UnknownTenantIsNotFound", unknownTenantIsNotFound},
+		{"SetTenantActiveToggles", setTenantActiveToggles},
+		{"ListTenantsByNameCountingUsableKeys", listTenantsByNameCountingUsableKeys},
+		{"CreateKeyFormatAndDefaults", createKeyFormatAndDefaults},
+		{"CreateKeyKeepsExplicitSettings", createKeyKeepsExplicitSettings},
+		{"CreateKeyRejectsInvalidInput", createKeyRejectsInvalidInput},
+		{"ListKeysOldestFirstIncludingUnusable", listKeysOldestFirstIncludingUnusable},
+		{"RevokeKeyThenRevokeAgain", revokeKeyThenRevokeAgain},
+		{"RevokeKeyUnknownOrMalformed", revokeKeyUnknownOrMalformed},
+		{"RevokeAmbiguousPrefixListsIDs", revokeAmbiguousPrefixListsIDs},
+	}
 }
 
 // Run runs every case on a fresh subject from newSubject, in parallel.

@@ -104,19 +104,32 @@ func (f *Fake) ListTenants(context.Context) ([]course.Tenant, error) {
 
 // SetTenantActive implements course.AdminService.
 func (f *Fake) SetTenantActive(_ context.Context, name string, active bool) (*course.Tenant, error) {
-	n, err := course.NormalizeTenantName(name)
+	var out course.Tenant
+	err := f.withTenant(name, func(t *course.Tenant) error {
+		t.IsActive, t.UpdatedAt = active, time.Now().UTC()
+		out = *t
+		return nil
+	})
 	if err != nil {
 		return nil, err
+	}
+	return &out, nil
+}
+
+// withTenant runs fn on the stored tenant of name under the lock, or
+// returns the domain's answer to a bad or unknown name.
+func (f *Fake) withTenant(name string, fn func(t *course.Tenant) error) error {
+	n, err := course.NormalizeTenantName(name)
+	if err != nil {
+		return err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	t := f.tenant(n)
 	if t == nil {
-		return nil, course.TenantNotFound(n)
+		return course.TenantNotFound(n)
 	}
-	t.IsActive, t.UpdatedAt = active, time.Now().UTC()
-	out := *t
-	return &out, nil
+	return fn(t)
 }
 
 // CreateKey implements course.AdminService.
@@ -125,42 +138,39 @@ func (f *Fake) CreateKey(_ context.Context, in course.NewAPIKey) (*course.APIKey
 	if err != nil {
 		return nil, "", err
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	t := f.tenant(in.TenantName)
-	if t == nil {
-		return nil, "", course.TenantNotFound(in.TenantName)
-	}
 	ks, err := course.NewKeySecret(in.Env)
 	if err != nil {
 		return nil, "", err
 	}
-	k := course.APIKey{
-		ID: uuid.Must(uuid.NewV7()), TenantID: t.ID, TenantName: t.Name, Prefix: ks.Prefix, Label: in.Label,
-		Scopes: slices.Clone(in.Scopes), RateLimitPrep: in.RateLimitPrep, RateLimitCheck: in.RateLimitCheck,
-		IsActive: true, ExpiresAt: in.ExpiresAt, CreatedAt: time.Now().UTC(),
+	var k course.APIKey
+	err = f.withTenant(in.TenantName, func(t *course.Tenant) error {
+		k = course.APIKey{
+			ID: uuid.Must(uuid.NewV7()), TenantID: t.ID, TenantName: t.Name, Prefix: ks.Prefix, Label: in.Label,
+			Scopes: slices.Clone(in.Scopes), RateLimitPrep: in.RateLimitPrep, RateLimitCheck: in.RateLimitCheck,
+			IsActive: true, ExpiresAt: in.ExpiresAt, CreatedAt: time.Now().UTC(),
+		}
+		f.keys = append(f.keys, fakeKey{key: k, hash: ks.Hash})
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
 	}
-	f.keys = append(f.keys, fakeKey{key: k, hash: ks.Hash})
 	return clone(k), ks.Secret, nil
 }
 
 // ListKeys implements course.AdminService.
 func (f *Fake) ListKeys(_ context.Context, tenantName string) ([]course.APIKey, error) {
-	n, err := course.NormalizeTenantName(tenantName)
+	out := []course.APIKey{}
+	err := f.withTenant(tenantName, func(t *course.Tenant) error {
+		for _, k := range f.keys {
+			if k.key.TenantID == t.ID {
+				out = append(out, *clone(k.key))
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	t := f.tenant(n)
-	if t == nil {
-		return nil, course.TenantNotFound(n)
-	}
-	out := []course.APIKey{}
-	for _, k := range f.keys {
-		if k.key.TenantID == t.ID {
-			out = append(out, *clone(k.key))
-		}
 	}
 	return out, nil
 }

@@ -9,15 +9,6 @@ import (
 	"github.com/course-supporter/course-supporter/app/course"
 )
 
-func keyCases() []Case {
-	return []Case{
-		{"CreateKeyFormatAndDefaults", createKeyFormatAndDefaults},
-		{"CreateKeyKeepsExplicitSettings", createKeyKeepsExplicitSettings},
-		{"CreateKeyRejectsInvalidInput", createKeyRejectsInvalidInput},
-		{"ListKeysOldestFirstIncludingUnusable", listKeysOldestFirstIncludingUnusable},
-	}
-}
-
 // Ensure a key has the documented format and displayed prefix, belongs to
 // its tenant, has its scopes deduplicated in canonical order, the default
 // label, and the service's default limits for the ones left unset.

@@ -10,14 +10,6 @@ import (
 	"github.com/course-supporter/course-supporter/app/course"
 )
 
-func revokeCases() []Case {
-	return []Case{
-		{"RevokeKeyThenRevokeAgain", revokeKeyThenRevokeAgain},
-		{"RevokeKeyUnknownOrMalformed", revokeKeyUnknownOrMalformed},
-		{"RevokeAmbiguousPrefixListsIDs", revokeAmbiguousPrefixListsIDs},
-	}
-}
-
 // Ensure revocation by full prefix, id and complete key marks the key
 // revoked (listed so too), a second revocation is ECONFLICT naming the
 // key, and a short prefix selects the one active key it matches.

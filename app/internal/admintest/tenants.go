@@ -10,16 +10,6 @@ import (
 	"github.com/course-supporter/course-supporter/app/course"
 )
 
-func tenantCases() []Case {
-	return []Case{
-		{"CreateTenantRejectsDuplicateName", createTenantRejectsDuplicateName},
-		{"CreateTenantValidatesName", createTenantValidatesName},
-		{"UnknownTenantIsNotFound", unknownTenantIsNotFound},
-		{"SetTenantActiveToggles", setTenantActiveToggles},
-		{"ListTenantsByNameCountingUsableKeys", listTenantsByNameCountingUsableKeys},
-	}
-}
-
 // Ensure a tenant is created trimmed and active, and a second tenant of
 // the same name is ECONFLICT naming it.
 func createTenantRejectsDuplicateName(t testing.TB, s Subject) {
