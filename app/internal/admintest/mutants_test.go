@@ -76,7 +76,7 @@ func (m unsorted) ListTenants(ctx context.Context) ([]course.Tenant, error) {
 func (m countsAll) ListTenants(ctx context.Context) ([]course.Tenant, error) {
 	ts, err := m.Fake.ListTenants(ctx)
 	for i := range ts {
-		ks, _ := m.Fake.ListKeys(ctx, ts[i].Name)
+		ks, _ := m.ListKeys(ctx, ts[i].Name)
 		ts[i].ActiveKeys = len(ks)
 	}
 	return ts, err
@@ -99,8 +99,8 @@ func (m revokesFirst) RevokeKey(ctx context.Context, sel string) (*course.APIKey
 	k, err := m.Fake.RevokeKey(ctx, sel)
 	if course.ErrorCode(err) == course.ECONFLICT {
 		if p, perr := course.ParseKeySelector(sel); perr == nil && p.Prefix != "" {
-			for _, tn := range must(m.Fake.ListTenants(ctx)) {
-				for _, c := range must(m.Fake.ListKeys(ctx, tn.Name)) {
+			for _, tn := range must(m.ListTenants(ctx)) {
+				for _, c := range must(m.ListKeys(ctx, tn.Name)) {
 					if c.IsActive && len(c.Prefix) >= len(p.Prefix) && c.Prefix[:len(p.Prefix)] == p.Prefix {
 						return m.Fake.RevokeKey(ctx, c.ID.String())
 					}
