@@ -23,6 +23,7 @@ import (
 	"github.com/course-supporter/course-supporter/app/api"
 	"github.com/course-supporter/course-supporter/app/course"
 	"github.com/course-supporter/course-supporter/app/intake"
+	"github.com/course-supporter/course-supporter/app/internal/jobsconf"
 	"github.com/course-supporter/course-supporter/app/internal/s3test"
 	"github.com/course-supporter/course-supporter/app/internal/testdb"
 	"github.com/course-supporter/course-supporter/app/jobs"
@@ -107,7 +108,7 @@ func mustStackOn(t testing.TB, db *postgres.DB, opt ...func(*api.Options)) *stac
 	for _, f := range opt {
 		f(&o)
 	}
-	enq, err := jobs.NewEnqueuer(db.SQL, jobs.EnqueueOptions{MaxAttempts: 3})
+	enq, err := jobs.NewEnqueuer(db.SQL, jobsconf.DefaultEnqueue())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -139,7 +139,7 @@ func TestHeavyWindowSnoozeKeepsAttempts(t *testing.T) {
 	start := now.Add(2 * time.Hour).Truncate(time.Minute)
 	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	w := jobs.Window{Enabled: true, Start: start.Sub(midnight) % (24 * time.Hour), End: (start.Sub(midnight) + time.Hour) % (24 * time.Hour), Loc: time.UTC}
-	s.startWorkersWith(&ingest.Processor{TmpDir: t.TempDir()}, jobs.Options{Window: w})
+	s.startWorkersWith(&ingest.Processor{TmpDir: t.TempDir()}, func(o *jobs.Options) { o.Window = w })
 	job := s.one(`SELECT id::text FROM jobs WHERE materialentry_id = $1`, id)
 	var j map[string]any
 	eventually(t, 30*time.Second, "job snoozed", func() bool {
@@ -181,7 +181,7 @@ func TestIngestTimeout(t *testing.T) {
 	t.Cleanup(func() { close(hang) })
 	s := mustStack(t)
 	fo := fetch.Options{AllowPrivate: true, AllowedPorts: []int{serverPort(t, page)}, Timeout: time.Minute}
-	s.startWorkersWith(&ingest.Processor{Web: fetch.New(fo), TmpDir: t.TempDir()}, jobs.Options{IngestTimeout: time.Second})
+	s.startWorkersWith(&ingest.Processor{Web: fetch.New(fo), TmpDir: t.TempDir()}, func(o *jobs.Options) { o.IngestTimeout = time.Second })
 	_, key := s.tenantWithKey("acme")
 	node := s.mustCreate(key, "", "Course")
 	id := s.upload(key, node, field("source_type", "web"), field("source_url", page.URL+"/slow")).json(t)["id"].(string)

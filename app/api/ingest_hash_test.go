@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/course-supporter/course-supporter/app/ingest"
-	"github.com/course-supporter/course-supporter/app/jobs"
 )
 
 // Ensure a stored object replaced after upload is detected: the bytes
@@ -26,7 +25,7 @@ func TestIngestDetectsReplacedObject(t *testing.T) {
 		bytes.NewReader([]byte("# Replaced\n\nOther text."))); err != nil {
 		t.Fatal(err)
 	}
-	s.startWorkersWith(&ingest.Processor{TmpDir: t.TempDir()}, jobs.Options{})
+	s.startWorkersWith(&ingest.Processor{TmpDir: t.TempDir()})
 	if m := s.settled(key, id); m["state"] != "integrity_broken" {
 		t.Fatalf("after ingest of a replaced object: %v", m)
 	}
@@ -51,7 +50,7 @@ func TestReingestKeepsEmbeddingsOfUnchangedChunks(t *testing.T) {
 	node := s.mustCreate(key, "", "Course")
 	doc := "# One\n\n" + strings.Repeat("Alpha beta gamma delta. ", 120) + "\n\n# Two\n\n" + strings.Repeat("Epsilon zeta eta theta. ", 120)
 	id := s.upload(key, node, field("source_type", "text"), file("a.md", []byte(doc))).json(t)["id"].(string)
-	s.startWorkersWith(&ingest.Processor{TmpDir: t.TempDir()}, jobs.Options{})
+	s.startWorkersWith(&ingest.Processor{TmpDir: t.TempDir()})
 	if m := s.settled(key, id); m["state"] != "ready" {
 		t.Fatalf("first ingest: %v", m)
 	}

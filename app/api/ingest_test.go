@@ -15,7 +15,6 @@ import (
 	"github.com/course-supporter/course-supporter/app/ingest"
 	"github.com/course-supporter/course-supporter/app/internal/llmtest"
 	"github.com/course-supporter/course-supporter/app/internal/testfiles"
-	"github.com/course-supporter/course-supporter/app/jobs"
 	"github.com/course-supporter/course-supporter/app/postgres"
 )
 
@@ -38,7 +37,7 @@ func ingestStackWith(t *testing.T, fo fetch.Options) (*stack, *testfiles.Transcr
 		Web:            fetch.New(fo),
 		Media:          fetch.New(fo),
 		TmpDir:         t.TempDir(),
-	}, jobs.Options{})
+	})
 	return s, tr
 }
 

@@ -9,7 +9,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/course-supporter/course-supporter/app/ingest"
-	"github.com/course-supporter/course-supporter/app/jobs"
 )
 
 // addJob inserts a waiting generate job of tenant that depends on deps.
@@ -38,7 +37,7 @@ func TestDependencyFailurePropagates(t *testing.T) {
 	h := s.addJob(tenant, g)
 	s.exec(`INSERT INTO job_dependencies (job_id, depends_on_job_id) VALUES ($1, $2)`, jb, ja)
 
-	s.startWorkersWith(&ingest.Processor{TmpDir: t.TempDir()}, jobs.Options{})
+	s.startWorkersWith(&ingest.Processor{TmpDir: t.TempDir()})
 	job := func(id string) map[string]any { return s.call(http.MethodGet, "/api/v1/jobs/"+id, key, nil).json(t) }
 	eventually(t, 30*time.Second, "the good material's job ends", func() bool { return job(jb)["status"] != "queued" })
 	want := map[string][2]string{

@@ -16,7 +16,6 @@ import (
 	"github.com/course-supporter/course-supporter/app/ingest"
 	"github.com/course-supporter/course-supporter/app/internal/llmtest"
 	"github.com/course-supporter/course-supporter/app/internal/testfiles"
-	"github.com/course-supporter/course-supporter/app/jobs"
 	"github.com/course-supporter/course-supporter/app/postgres"
 )
 
@@ -32,7 +31,7 @@ func mappingStack(t *testing.T) (*stack, func()) {
 			Transcriber:    &ingest.Transcriber{LLM: llmtest.Router(t, tr.URL+"/v1", "sk-test", postgres.NewCallStore(s.db))},
 			SegmentSeconds: 600,
 			TmpDir:         t.TempDir(),
-		}, jobs.Options{})
+		})
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/course-supporter/course-supporter/app/ingest"
+	"github.com/course-supporter/course-supporter/app/internal/jobsconf"
 	"github.com/course-supporter/course-supporter/app/jobs"
 	"github.com/course-supporter/course-supporter/app/logging"
 	"github.com/course-supporter/course-supporter/app/postgres"
@@ -89,21 +90,19 @@ func (s *stack) count(sql string, args ...any) int {
 // and storage, with a short retry backoff.
 func (s *stack) startWorkers() {
 	s.t.Helper()
-	s.startWorkersWith(&ingest.Processor{TmpDir: s.t.TempDir()}, jobs.Options{})
+	s.startWorkersWith(&ingest.Processor{TmpDir: s.t.TempDir()})
 }
 
-// startWorkersWith runs the workers with processor proc; zero options get
-// a short retry backoff.
-func (s *stack) startWorkersWith(proc *ingest.Processor, o jobs.Options) {
+// startWorkersWith runs the workers with processor proc and the
+// configuration's default options (jobsconf.Defaults), except for a short
+// retry backoff and soft stop; edits change them further.
+func (s *stack) startWorkersWith(proc *ingest.Processor, edits ...func(*jobs.Options)) {
 	s.t.Helper()
-	if o.RetryBaseDelay == 0 {
-		o.RetryBaseDelay = 200 * time.Millisecond
-	}
-	if o.ShutdownTimeout == 0 {
-		o.ShutdownTimeout = 5 * time.Second
-	}
-	if o.TmpDir == "" {
-		o.TmpDir = proc.TmpDir
+	o := jobsconf.Defaults(proc.TmpDir)
+	o.RetryBaseDelay = 200 * time.Millisecond
+	o.ShutdownTimeout = 5 * time.Second
+	for _, edit := range edits {
+		edit(&o)
 	}
 	js := postgres.NewJobStore(s.db, s.enq)
 	r, err := jobs.NewRunner(s.db.SQL, s.db.Pool, jobs.Deps{

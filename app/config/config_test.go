@@ -3,6 +3,7 @@ package config_test
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -147,5 +148,35 @@ func TestEnvExampleDocumentsEveryVariable(t *testing.T) {
 		if !documented[n] {
 			t.Errorf("%s is read by config but missing from .env.example", n)
 		}
+	}
+}
+
+// Ensure the exported defaults are the loader's fallbacks of an empty
+// environment: valid (no problem reported) and equal to what Load gives
+// when only the required variables are set.
+func TestDefaultSectionsMatchLoad(t *testing.T) {
+	cfg, err := config.Load(env(base()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := config.DefaultWorker()
+	if w.IngestMaxJobs != 1 || w.MaxTries != 3 || w.JobTimeout != 6*time.Hour || w.MaintenanceMax != 1 ||
+		w.RetryBaseDelay != 30*time.Second || w.RescueGrace != 15*time.Minute || w.MaxWait != 72*time.Hour {
+		t.Fatalf("worker defaults %+v", w)
+	}
+	if w.HeavyWindow.Location.String() != cfg.Worker.HeavyWindow.Location.String() {
+		t.Fatalf("window %v, load %v", w.HeavyWindow, cfg.Worker.HeavyWindow)
+	}
+	w.HeavyWindow.Location, cfg.Worker.HeavyWindow.Location = nil, nil
+	if w != cfg.Worker {
+		t.Fatalf("DefaultWorker %+v, Load %+v", w, cfg.Worker)
+	}
+	in := config.DefaultIngest()
+	if in.ChunkTarget != 400 || in.ChunkMax != 800 || in.ChunkOverlap != 40 ||
+		fmt.Sprint(in.FetchAllowedPorts) != "[80 443]" {
+		t.Fatalf("ingest defaults %+v", in)
+	}
+	if l := config.DefaultLimits(); l != cfg.Limits || l.MaxChunks != 20000 {
+		t.Fatalf("DefaultLimits %+v, Load %+v", l, cfg.Limits)
 	}
 }

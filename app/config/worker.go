@@ -28,6 +28,9 @@ type Worker struct {
 	// heartbeat; /health wants one newer than StaleAfter.
 	HeartbeatInterval time.Duration
 	StaleAfter        time.Duration
+	// MaintenanceMax is the concurrency of the maintenance queue (reaper,
+	// storage cleanup): fixed at 1, the work is light and needs no tuning.
+	MaintenanceMax int
 }
 
 // HeavyWindow is the optional window for normal-priority ingest jobs.
@@ -69,6 +72,7 @@ func (l *loader) loadWorker() Worker {
 
 		HeartbeatInterval: l.duration("WORKER_HEARTBEAT_INTERVAL", 15*time.Second),
 		StaleAfter:        l.duration("WORKER_STALE_AFTER", 120*time.Second),
+		MaintenanceMax:    1,
 	}
 	if w.HeartbeatInterval < 100*time.Millisecond {
 		l.fail("WORKER_HEARTBEAT_INTERVAL", "must be at least 100ms")

@@ -29,7 +29,7 @@ func BenchmarkPDF100Pages(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := ChunkDocument(doc, DefaultChunkConfig()); err != nil {
+		if _, err := ChunkDocument(doc, defaultChunkConfig()); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -48,7 +48,7 @@ func BenchmarkChunkMarkdown1MB(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := ChunkDocument(doc, DefaultChunkConfig()); err != nil {
+		if _, err := ChunkDocument(doc, defaultChunkConfig()); err != nil {
 			b.Fatal(err)
 		}
 	}

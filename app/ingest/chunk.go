@@ -20,9 +20,6 @@ type ChunkConfig struct {
 	MaxChunks int
 }
 
-// DefaultChunkConfig returns the defaults 400 / 800 / 40.
-func DefaultChunkConfig() ChunkConfig { return ChunkConfig{Target: 400, Max: 800, Overlap: 40} }
-
 // Validate requires 0 ≤ Overlap < Target-1 and Target ≤ Max.
 func (c ChunkConfig) Validate() error {
 	if c.Target < 2 || c.Max < c.Target || c.Overlap < 0 || c.Overlap >= c.Target-1 {

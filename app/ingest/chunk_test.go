@@ -28,7 +28,7 @@ func paragraph(r *rand.Rand, base, n int) string {
 }
 
 func TestChunkSplitBoundariesMaxOverlap(t *testing.T) {
-	cfg := DefaultChunkConfig()
+	cfg := defaultChunkConfig()
 	r := rand.New(rand.NewPCG(1, 2))
 	// Three ~300-token paragraphs (≈ 1200 characters each) in one chunk.
 	paras := []string{paragraph(r, 0, 15), paragraph(r, 100, 15), paragraph(r, 200, 15)}
@@ -109,7 +109,7 @@ func TestChunkMergeSmall(t *testing.T) {
 		{ChunkType: ChunkParagraph, Text: strings.Repeat("y", 4*350)}, // 350 tokens
 		{ChunkType: ChunkParagraph, Text: strings.Repeat("z", 4*100)}, // would exceed 400
 	}}
-	out, err := ChunkDocument(doc, DefaultChunkConfig())
+	out, err := ChunkDocument(doc, defaultChunkConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,11 +137,11 @@ func TestChunkMergeSmall(t *testing.T) {
 func TestChunkDeterministicHashes(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	doc := &SourceDocument{Chunks: []Chunk{{ChunkType: ChunkParagraph, Text: paragraph(r, 0, 150)}}}
-	a, err := ChunkDocument(doc, DefaultChunkConfig())
+	a, err := ChunkDocument(doc, defaultChunkConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := ChunkDocument(doc, DefaultChunkConfig())
+	b, _ := ChunkDocument(doc, defaultChunkConfig())
 	if !reflect.DeepEqual(a, b) || len(a) < 3 {
 		t.Fatalf("not deterministic or not split: %d vs %d chunks", len(a), len(b))
 	}

@@ -99,7 +99,7 @@ func TestChunkDocumentStopsAtLimit(t *testing.T) {
 	for i := range 6 {
 		doc.Chunks = append(doc.Chunks, Chunk{ChunkType: ChunkHeading, Text: "h", Metadata: ChunkMetadata{Level: 1 + i%2}})
 	}
-	cfg := DefaultChunkConfig()
+	cfg := defaultChunkConfig()
 	cfg.MaxChunks = 5
 	_, err := ChunkDocument(doc, cfg)
 	wantLimit(t, "chunking", err, fmt.Sprintf(msgTooManyChunks, 5))

@@ -48,14 +48,16 @@ type EnqueueOptions struct {
 	MaxAttempts int    // WORKER_MAX_TRIES
 }
 
-// NewEnqueuer returns an insert-only client on db.
+// NewEnqueuer returns an insert-only client on db. MaxAttempts has no
+// default here (app/config holds it): zero is a wiring mistake and an
+// error.
 func NewEnqueuer(db *sql.DB, o EnqueueOptions) (*Enqueuer, error) {
+	if o.MaxAttempts <= 0 {
+		return nil, fmt.Errorf("jobs: enqueue option MaxAttempts must be positive, got %d", o.MaxAttempts)
+	}
 	c, err := river.NewClient(riverdatabasesql.New(db), &river.Config{})
 	if err != nil {
 		return nil, fmt.Errorf("river insert client: %w", err)
-	}
-	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = 3
 	}
 	return &Enqueuer{client: c, window: o.Window, maxAttempts: o.MaxAttempts}, nil
 }

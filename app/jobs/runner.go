@@ -50,33 +50,6 @@ type Options struct {
 	MaxWait        time.Duration
 }
 
-func (o *Options) defaults() {
-	if o.RetryBaseDelay <= 0 {
-		o.RetryBaseDelay = 30 * time.Second
-	}
-	if o.MaintenanceMax <= 0 {
-		o.MaintenanceMax = 1
-	}
-	if o.IngestMax <= 0 {
-		o.IngestMax = 1
-	}
-	if o.IngestTimeout <= 0 {
-		o.IngestTimeout = 6 * time.Hour
-	}
-	if o.RescueGrace <= 0 {
-		o.RescueGrace = 15 * time.Minute
-	}
-	if o.ReaperInterval <= 0 {
-		o.ReaperInterval = time.Minute
-	}
-	if o.MaxWait <= 0 {
-		o.MaxWait = 72 * time.Hour
-	}
-	if o.Chunking == (ingest.ChunkConfig{}) {
-		o.Chunking = ingest.DefaultChunkConfig()
-	}
-}
-
 // Runner works the queues of this process.
 type Runner struct {
 	client *river.Client[*sql.Tx]
@@ -88,7 +61,9 @@ type Runner struct {
 // completion of its job commit in one transaction; pool (the same
 // database) carries LISTEN for prompt pick-up of new jobs.
 func NewRunner(db *sql.DB, pool *pgxpool.Pool, deps Deps, opts Options) (*Runner, error) {
-	opts.defaults()
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
 	log := logger(deps.Log)
 	bo := backoff{base: opts.RetryBaseDelay, window: opts.Window}
 	workers := river.NewWorkers()

@@ -47,7 +47,7 @@ func createTenant(tx *gorm.DB, name string) (*course.Tenant, error) {
 	}
 	row := tenantRow{ID: id, Name: n, IsActive: true}
 	if err := tx.Clauses(clause.Returning{}).Create(&row).Error; err != nil {
-		return nil, conflictIfDuplicate(err, "create tenant", "Tenant '%s' already exists", n)
+		return nil, conflictIfDuplicate(err, "create tenant", course.TenantExists(n))
 	}
 	t := toTenant(row)
 	return &t, nil
@@ -95,7 +95,7 @@ func (s *AdminService) SetTenantActive(ctx context.Context, name string, active 
 		return nil, fmt.Errorf("set tenant active: %w", res.Error)
 	}
 	if len(rows) == 0 {
-		return nil, tenantNotFound(n)
+		return nil, course.TenantNotFound(n)
 	}
 	t := toTenant(rows[0])
 	return &t, nil
@@ -106,14 +106,10 @@ func findTenant(tx *gorm.DB, name string) (*tenantRow, error) {
 	var row tenantRow
 	err := tx.Where("name = ?", name).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, tenantNotFound(name)
+		return nil, course.TenantNotFound(name)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("find tenant: %w", err)
 	}
 	return &row, nil
-}
-
-func tenantNotFound(name string) error {
-	return course.Errorf(course.ENOTFOUND, "Tenant '%s' not found", name)
 }

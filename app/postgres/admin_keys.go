@@ -54,7 +54,8 @@ func (s *AdminService) createKey(tx *gorm.DB, in course.NewAPIKey) (*course.APIK
 	}
 	if err := tx.Clauses(clause.Returning{}).Create(&row).Error; err != nil {
 		// A clash of 128 random bits: report it rather than retry silently.
-		return nil, "", conflictIfDuplicate(err, "create key", "A key with the same hash already exists; try again")
+		return nil, "", conflictIfDuplicate(err, "create key",
+			course.Errorf(course.ECONFLICT, "A key with the same hash already exists; try again"))
 	}
 	k := toAPIKey(row, tenant.Name)
 	return &k, ks.Secret, nil

@@ -119,14 +119,14 @@ func toAPIKey(r apiKeyRow, tenantName string) course.APIKey {
 }
 
 // conflictIfDuplicate turns a unique violation (gorm.ErrDuplicatedKey,
-// since TranslateError is on) into ECONFLICT with the given message and
-// wraps any other error with op. It returns nil for nil.
-func conflictIfDuplicate(err error, op, format string, args ...any) error {
+// since TranslateError is on) into the given conflict error and wraps any
+// other error with op. It returns nil for nil.
+func conflictIfDuplicate(err error, op string, conflict error) error {
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, gorm.ErrDuplicatedKey):
-		return course.Errorf(course.ECONFLICT, format, args...)
+		return conflict
 	default:
 		return fmt.Errorf("%s: %w", op, err)
 	}

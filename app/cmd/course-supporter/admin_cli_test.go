@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/course-supporter/course-supporter/app/internal/testdb"
 )
 
@@ -180,93 +178,6 @@ func TestKeyCreateJSONHoldsKeyOnce(t *testing.T) {
 	}
 }
 
-// Ensure `tenant list --json` parses and reflects status and key counts.
-func TestTenantListJSONParses(t *testing.T) {
-	t.Parallel()
-	vars := adminVars(testdb.New(t))
-	if ts := mustJSON[[]cliTenant](t, mustCLI(t, vars, "tenant", "list", "--json")); ts == nil || len(ts) != 0 {
-		t.Fatalf("empty list: %+v (want [])", ts)
-	}
-	mustCLI(t, vars, "tenant", "create", "--name", "beta")
-	mustCLI(t, vars, "tenant", "create", "--name", "alpha")
-	mustCLI(t, vars, "key", "create", "--tenant", "alpha", "--scopes", "prep")
-	mustCLI(t, vars, "tenant", "deactivate", "--name", "beta")
-	ts := mustJSON[[]cliTenant](t, mustCLI(t, vars, "tenant", "list", "--json"))
-	if len(ts) != 2 || ts[0].Name != "alpha" || !ts[0].IsActive || ts[0].ActiveKeys != 1 || ts[0].ID == "" ||
-		ts[1].Name != "beta" || ts[1].IsActive || ts[1].ActiveKeys != 0 {
-		t.Fatalf("tenants %+v", ts)
-	}
-}
-
-// assertAligned fails unless every row has a value starting exactly
-// under each header column, after a space.
-func assertAligned(t *testing.T, out string, rows int, headers ...string) {
-	t.Helper()
-	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
-	if len(lines) != rows+1 {
-		t.Fatalf("want %d rows:\n%s", rows, out)
-	}
-	for _, h := range headers {
-		pos := strings.Index(lines[0], h)
-		if pos < 0 {
-			t.Fatalf("no header %q:\n%s", h, out)
-		}
-		for _, l := range lines[1:] {
-			if len(l) <= pos || l[pos] == ' ' || (pos > 0 && l[pos-1] != ' ') {
-				t.Fatalf("column %q (offset %d) is not aligned:\n%s", h, pos, out)
-			}
-		}
-	}
-}
-
-// Ensure the tables for people line values up under their headers.
-func TestAdminTablesAlignColumns(t *testing.T) {
-	t.Parallel()
-	vars := adminVars(testdb.New(t))
-	mustCLI(t, vars, "tenant", "create", "--name", "a")
-	mustCLI(t, vars, "tenant", "create", "--name", "a-tenant-with-a-long-name")
-	mustCLI(t, vars, "key", "create", "--tenant", "a", "--scopes", "check", "--label", "x")
-	mustCLI(t, vars, "key", "create", "--tenant", "a", "--scopes", "prep,check", "--label", "a-much-longer-label",
-		"--rate-prep", "5", "--rate-check", "12345", "--expires-in", "1h")
-	assertAligned(t, mustCLI(t, vars, "tenant", "list"), 2, "NAME", "STATUS", "ACTIVE KEYS", "CREATED", "ID")
-	assertAligned(t, mustCLI(t, vars, "key", "list", "--tenant", "a"), 2,
-		"ID", "PREFIX", "LABEL", "SCOPES", "PREP/MIN", "CHECK/MIN", "STATUS", "EXPIRES", "LAST USED", "CREATED")
-}
-
-// Ensure a prefix matching two active keys exits 1 listing both ids and
-// revokes neither; revoking by id works once, then exits 1.
-func TestKeyRevokeAmbiguousPrefixExitsOne(t *testing.T) {
-	t.Parallel()
-	vars := adminVars(testdb.New(t))
-	mustCLI(t, vars, "tenant", "create", "--name", "acme")
-	k1 := mustJSON[cliKey](t, mustCLI(t, vars, "key", "create", "--tenant", "acme", "--scopes", "prep", "--json"))
-	k2 := mustJSON[cliKey](t, mustCLI(t, vars, "key", "create", "--tenant", "acme", "--scopes", "prep", "--json"))
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, vars["DATABASE_URL"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `UPDATE api_keys SET key_prefix = 'cs_live_abcdef01'`); err != nil {
-		t.Fatal(err)
-	}
-	code, _, errOut := cliExit(t, vars, "key", "revoke", "--prefix", "cs_live_ab")
-	if code != 1 || !strings.Contains(errOut, "matches 2 active keys") ||
-		!strings.Contains(errOut, k1.ID) || !strings.Contains(errOut, k2.ID) {
-		t.Fatalf("ambiguous: exit %d, stderr %q", code, errOut)
-	}
-	if code, out, errOut := cliExit(t, vars, "key", "revoke", "--id", k1.ID); code != 0 || !strings.Contains(out, "revoked") {
-		t.Fatalf("by id: exit %d, %q %q", code, out, errOut)
-	}
-	if code, _, errOut := cliExit(t, vars, "key", "revoke", "--id", k1.ID); code != 1 || !strings.Contains(errOut, "already revoked") {
-		t.Fatalf("again: exit %d, %q", code, errOut)
-	}
-	keys := mustJSON[[]cliKey](t, mustCLI(t, vars, "key", "list", "--tenant", "acme", "--json"))
-	if len(keys) != 2 || keys[0].Status != "revoked" || keys[1].Status != "active" {
-		t.Fatalf("keys %+v", keys)
-	}
-}
-
 // Ensure the admin commands answer --help, dev-bootstrap stays out of the
 // command list, and misuse exits 2.
 func TestAdminHelpAndUsage(t *testing.T) {
@@ -300,24 +211,5 @@ func TestAdminCommandsNeedOnlyTheDatabase(t *testing.T) {
 		if code != 0 || strings.Contains(errOut, "config_loaded") || strings.Contains(errOut, "S3_") {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
 		}
-	}
-}
-
-// Ensure `tenant create --json` prints exactly one object with the id,
-// name, status and creation time.
-func TestTenantCreateJSON(t *testing.T) {
-	t.Parallel()
-	vars := adminVars(testdb.New(t))
-	out := mustCLI(t, vars, "tenant", "create", "--name", "acme", "--json")
-	got := mustJSON[map[string]any](t, out)
-	if len(got) != 4 || got["name"] != "acme" || got["status"] != "active" || got["id"] == "" || got["created_at"] == nil {
-		t.Fatalf("tenant create --json: %s", out)
-	}
-	if _, err := time.Parse(time.RFC3339, got["created_at"].(string)); err != nil {
-		t.Fatalf("created_at: %v", err)
-	}
-	ts := mustJSON[[]map[string]any](t, mustCLI(t, vars, "tenant", "list", "--json"))
-	if len(ts) != 1 || ts[0]["id"] != got["id"] || ts[0]["status"] != "active" {
-		t.Fatalf("tenant list --json: %+v", ts)
 	}
 }

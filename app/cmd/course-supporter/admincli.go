@@ -23,13 +23,16 @@ type adminFunc func(ctx context.Context, admin course.AdminService) error
 
 // withAdmin reads only the admin configuration (the database and the key
 // defaults: no storage credentials, no config_loaded line), opens a small
-// pool and runs fn with the admin service.
+// pool and runs fn with the admin service (or with e.admin, in tests).
 func withAdmin(e *env, cmd *cobra.Command, fn adminFunc) error {
 	cfg, err := e.loadAdminConfig()
 	if err != nil {
 		return err
 	}
 	ctx := cmd.Context()
+	if e.admin != nil {
+		return cliError(fn(ctx, e.admin))
+	}
 	db, err := postgres.Open(ctx, cfg.Database.URL, postgres.Options{MaxConns: 2})
 	if err != nil {
 		return err

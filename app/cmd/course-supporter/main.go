@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -34,7 +35,7 @@ type usageError struct{ error }
 
 // exitCode prints err and maps it to the documented exit codes:
 // 0 ok, 1 error, 2 usage or configuration.
-func exitCode(err error, stderr *os.File) int {
+func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}

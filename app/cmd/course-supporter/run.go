@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/course-supporter/course-supporter/app/config"
+	"github.com/course-supporter/course-supporter/app/course"
 	"github.com/course-supporter/course-supporter/app/logging"
 )
 
@@ -22,6 +23,9 @@ type env struct {
 	// onListening, when set, receives the bound addresses of serve (tests
 	// listen on :0).
 	onListening func(api, metrics string)
+	// admin, when set, serves the admin commands instead of the database
+	// (tests of their output use the contract-checked in-memory fake).
+	admin course.AdminService
 }
 
 // run executes one command line. ctx ending is the shutdown signal.

@@ -13,6 +13,7 @@ import (
 	"github.com/course-supporter/course-supporter/app/config"
 	"github.com/course-supporter/course-supporter/app/course"
 	"github.com/course-supporter/course-supporter/app/intake"
+	"github.com/course-supporter/course-supporter/app/internal/jobsconf"
 	"github.com/course-supporter/course-supporter/app/jobs"
 	"github.com/course-supporter/course-supporter/app/objstore"
 	"github.com/course-supporter/course-supporter/app/postgres"
@@ -172,7 +173,7 @@ func openDeps(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps,
 	if err != nil {
 		return nil, err
 	}
-	enq, err := jobs.NewEnqueuer(db.SQL, jobs.EnqueueOptions{Window: window(cfg), MaxAttempts: cfg.Worker.MaxTries})
+	enq, err := jobs.NewEnqueuer(db.SQL, jobsconf.Enqueue(cfg.Worker))
 	if err != nil {
 		db.Close()
 		return nil, err

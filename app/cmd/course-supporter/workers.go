@@ -15,6 +15,7 @@ import (
 	"github.com/course-supporter/course-supporter/app/course"
 	"github.com/course-supporter/course-supporter/app/fetch"
 	"github.com/course-supporter/course-supporter/app/ingest"
+	"github.com/course-supporter/course-supporter/app/internal/jobsconf"
 	"github.com/course-supporter/course-supporter/app/jobs"
 	"github.com/course-supporter/course-supporter/app/llm"
 	"github.com/course-supporter/course-supporter/app/postgres"
@@ -60,21 +61,7 @@ func startWorkers(ctx context.Context, cfg *config.Config, d *deps, reg promethe
 		Process: newProcessor(cfg, router, d.llm.prompts),
 		Metrics: jobs.NewMetrics(reg),
 		Log:     log,
-	}, jobs.Options{
-		RetryBaseDelay:  cfg.Worker.RetryBaseDelay,
-		ShutdownTimeout: cfg.Worker.ShutdownTimeout,
-		IngestMax:       cfg.Worker.IngestMaxJobs,
-		IngestTimeout:   cfg.Worker.JobTimeout,
-		RescueGrace:     cfg.Worker.RescueGrace,
-		Window:          window(cfg),
-		Chunking: ingest.ChunkConfig{
-			Target: cfg.Ingest.ChunkTarget, Max: cfg.Ingest.ChunkMax, Overlap: cfg.Ingest.ChunkOverlap,
-			MaxChunks: cfg.Limits.MaxChunks,
-		},
-		TmpDir:         cfg.Worker.TmpDir,
-		ReaperInterval: cfg.Worker.ReaperInterval,
-		MaxWait:        cfg.Worker.MaxWait,
-	})
+	}, jobsconf.Runner(cfg.Worker, cfg.Ingest, cfg.Limits))
 	if err != nil {
 		return nil, err
 	}
@@ -107,12 +94,6 @@ func heartbeat(cfg *config.Config, d *deps, log *slog.Logger) *jobs.Heartbeater 
 		Interval: cfg.Worker.HeartbeatInterval,
 		Log:      log,
 	}
-}
-
-// window is the heavy-work window of the configuration.
-func window(cfg *config.Config) jobs.Window {
-	w := cfg.Worker.HeavyWindow
-	return jobs.Window{Enabled: w.Enabled, Start: w.Start, End: w.End, Loc: w.Location}
 }
 
 // newProcessor builds the ingest processors: poppler and ffmpeg from PATH,
