@@ -66,6 +66,7 @@ type Deps struct {
 	Jobs      course.JobService
 	Intake    course.MaterialIntake
 	Costs     course.CostReporter
+	Search    course.SearchService
 	// Metrics records Prometheus series; nil disables them.
 	Metrics *Metrics
 }
@@ -122,6 +123,7 @@ func New(deps Deps, opts Options) *Server {
 	s.registerMaterials()
 	s.registerJobs()
 	s.registerReports()
+	s.registerSearch()
 	s.registerDocs()
 	return s
 }
