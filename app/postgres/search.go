@@ -46,6 +46,12 @@ const readyEntry = `(e.error_message IS NULL OR e.error_message = '') AND e.job_
 	AND e.processed_content IS NOT NULL
 	AND (e.raw_hash IS NULL OR e.processed_raw_hash = e.raw_hash)`
 
+// readyInSubtree is the ready materials of the subtree. Evaluated once
+// (an InitPlan) into an array, it filters the chunks without a join, so
+// the HNSW index scan stays the plan's driving node.
+const readyInSubtree = `SELECT e.id FROM material_entries e WHERE e.tenant_id = $2
+	AND e.materialnode_id = ANY (ARRAY(SELECT id FROM sub)) AND ` + readyEntry
+
 // hitColumns are the columns scanHits reads, from the ranked chunks h.
 const hitColumns = `h.id, h.materialentry_id, h.materialnode_id, n.title, e.filename, e.source_type,
 	h.chunk_type, h.chunk_index, h.text, h.score, h.metadata`
@@ -59,9 +65,8 @@ const vectorSQL = subtreeCTE + `, h AS (
 		SELECT c.id, c.materialentry_id, c.materialnode_id, c.chunk_type, c.chunk_index, c.text, c.metadata,
 			1 - (c.embedding <=> $3::vector) AS score
 		FROM material_chunks c
-		WHERE c.tenant_id = $2 AND c.materialnode_id = ANY (ARRAY(SELECT id FROM sub))
+		WHERE c.tenant_id = $2 AND c.materialentry_id = ANY (ARRAY(` + readyInSubtree + `))
 			AND c.embedding_model = $4
-			AND EXISTS (SELECT 1 FROM material_entries e WHERE e.id = c.materialentry_id AND ` + readyEntry + `)
 		ORDER BY c.embedding <=> $3::vector
 		LIMIT $5
 	)
@@ -75,8 +80,7 @@ const textSQL = subtreeCTE + `, h AS (
 		SELECT c.id, c.materialentry_id, c.materialnode_id, c.chunk_type, c.chunk_index, c.text, c.metadata,
 			ts_rank_cd(c.tsv, q) AS score
 		FROM material_chunks c, websearch_to_tsquery('simple', $3) q
-		WHERE c.tenant_id = $2 AND c.materialnode_id = ANY (ARRAY(SELECT id FROM sub)) AND c.tsv @@ q
-			AND EXISTS (SELECT 1 FROM material_entries e WHERE e.id = c.materialentry_id AND ` + readyEntry + `)
+		WHERE c.tenant_id = $2 AND c.materialentry_id = ANY (ARRAY(` + readyInSubtree + `)) AND c.tsv @@ q
 		ORDER BY score DESC, c.id
 		LIMIT $4
 	)
@@ -91,8 +95,13 @@ func (s *SearchStore) VectorSQL() (settings, query string) {
 }
 
 func (s *SearchStore) settings() string {
+	// enable_sort off: the planner underestimates the subtree filter and
+	// would otherwise sort every chunk of the subtree by exact distance
+	// (docs/design/search.md, "Vector query plan"); with sorting priced
+	// out, the ordered HNSW scan drives and the iterative scan fills limit.
+	// jit off: the priced-out cost would otherwise trigger JIT compilation.
 	return fmt.Sprintf(`SELECT set_config('hnsw.ef_search', '%d', true), set_config('hnsw.iterative_scan', 'relaxed_order', true),
-		set_config('hnsw.max_scan_tuples', '%d', true)`, s.efSearch, s.maxScanTuples)
+		set_config('hnsw.max_scan_tuples', '%d', true), set_config('enable_sort', 'off', true), set_config('jit', 'off', true)`, s.efSearch, s.maxScanTuples)
 }
 
 // SearchVector ranks the subtree's chunks embedded by model by cosine
