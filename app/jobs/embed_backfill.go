@@ -49,7 +49,9 @@ func (w *EmbedBackfillWorker) Work(ctx context.Context, _ *river.Job[EmbedBackfi
 }
 
 // Timeout bounds one pass.
-func (w *EmbedBackfillWorker) Timeout(*river.Job[EmbedBackfillArgs]) time.Duration { return 5 * time.Minute }
+func (w *EmbedBackfillWorker) Timeout(*river.Job[EmbedBackfillArgs]) time.Duration {
+	return 5 * time.Minute
+}
 
 // EmbedDeps are what the embed workers need; nil Runner deps.Embed means
 // embeddings are off and neither worker runs.
