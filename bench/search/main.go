@@ -365,7 +365,10 @@ func topIDs(ctx context.Context, pool *pgxpool.Pool, settings, sql string, node,
 		if _, err := tx.Exec(ctx, settings); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, sql, node, tenant, postgres.VectorLiteral(q), "text-embedding-3-small", 10)
+		// QueryExecModeExec: no prepared statement, so no cached generic
+		// plan: the exact phase (index scans off) must not leave its plan
+		// to the timed phase.
+		rows, err := tx.Query(ctx, sql, pgx.QueryExecModeExec, node, tenant, postgres.VectorLiteral(q), "text-embedding-3-small", 10)
 		if err != nil {
 			return err
 		}
