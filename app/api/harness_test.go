@@ -126,6 +126,7 @@ func mustStackOn(t testing.TB, db *postgres.DB, opt ...func(*api.Options)) *stac
 		Jobs:      postgres.NewJobStore(db, enq),
 		Costs:     postgres.NewCallStore(db),
 		Mappings:  postgres.NewMappingStore(db),
+		Search:    &course.Searcher{Chunks: postgres.NewSearchStore(db, 100)}, // text only: embeddings off
 	}
 	in := intake.Options{MaxBytes: 1 << 30, PresignTTL: 15 * time.Minute, ObjectURLBase: fake.URL + "/" + fake.Bucket,
 		Platforms: course.DefaultPlatforms}

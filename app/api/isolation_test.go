@@ -18,6 +18,8 @@ var isolationCases = map[string]struct {
 	// listOnly routes take no foreign id; the test checks instead that
 	// nothing of the other tenant is listed.
 	listOnly bool
+	// query is appended to the path (required query parameters).
+	query string
 }{
 	"POST /api/v1/nodes":                {body: map[string]any{"title": "x"}, listOnly: true},
 	"GET /api/v1/nodes":                 {listOnly: true},
@@ -31,6 +33,7 @@ var isolationCases = map[string]struct {
 	"DELETE /api/v1/nodes/{id}":         {},
 	"POST /api/v1/nodes/{id}/materials": {body: "multipart"},
 	"GET /api/v1/nodes/{id}/materials":  {},
+	"GET /api/v1/nodes/{id}/search":     {query: "?q=secret"},
 	"POST /api/v1/nodes/{id}/materials/upload-url": {body: map[string]any{
 		"filename": "a.pdf", "content_type": "application/pdf", "source_type": "presentation"}},
 	"POST /api/v1/nodes/{id}/materials/confirm-upload": {body: map[string]any{"key": "tenants/x", "source_type": "text"}},
@@ -62,6 +65,7 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 	victimMaterial := vm.json(t)["id"].(string)
 	victimObject := s.call(http.MethodGet, "/api/v1/materials/"+victimMaterial, victimKey, nil).json(t)["storage_key"].(string)
 	victimJob := vm.json(t)["job_id"].(string)
+	s.seedMaterial(victimTenant, victimChild, "v.md", seedChunk{text: "secret plans"})
 	if r := s.call(http.MethodGet, "/api/v1/jobs/"+victimJob, victimKey, nil); r.Status != 200 {
 		t.Fatalf("the owner cannot read its job: %d %s", r.Status, r.Raw)
 	}
@@ -109,7 +113,7 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 			want, detail = http.StatusForbidden, "Key does not belong to tenant."
 		}
 		for _, foreign := range []string{victimChild, victimRoot} {
-			p := strings.NewReplacer("{id}", foreign, "{mid}", victimMaterial, "{key}", victimObject, "{job_id}", victimJob, "{mapping_id}", victimMapping).Replace(path)
+			p := strings.NewReplacer("{id}", foreign, "{mid}", victimMaterial, "{key}", victimObject, "{job_id}", victimJob, "{mapping_id}", victimMapping).Replace(path) + tc.query
 			var r reply
 			if tc.body == "multipart" {
 				r = s.upload(attackerKey, foreign, field("source_type", "text"), file("x.txt", []byte("x")))

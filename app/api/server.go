@@ -67,6 +67,7 @@ type Deps struct {
 	Intake    course.MaterialIntake
 	Costs     course.CostReporter
 	Mappings  course.MappingService
+	Search    course.SearchService
 	// Metrics records Prometheus series; nil disables them.
 	Metrics *Metrics
 }
@@ -124,6 +125,7 @@ func New(deps Deps, opts Options) *Server {
 	s.registerMappings()
 	s.registerJobs()
 	s.registerReports()
+	s.registerSearch()
 	s.registerDocs()
 	return s
 }

@@ -29,6 +29,7 @@ type Config struct {
 	Ingest   Ingest
 	Limits   Limits
 	LLM      LLM
+	Embed    Embeddings
 }
 
 // HTTP holds listener settings.
@@ -146,6 +147,7 @@ func (l *loader) load() *Config {
 	c.Ingest = l.loadIngest(c.Environment)
 	c.Limits = l.loadLimits()
 	c.LLM = l.loadLLM(c.Environment)
+	c.Embed = l.loadEmbeddings()
 	return c
 }
 
@@ -313,6 +315,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.String("worker_heavy_window", c.Worker.HeavyWindow.String()),
 		slog.Bool("fetch_allow_private_networks", c.Ingest.FetchAllowPrivate),
 		slog.Any("llm", c.LLM.logValue(mask)),
+		slog.String("embeddings_enabled", c.Embed.Enabled),
 	)
 }
 

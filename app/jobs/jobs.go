@@ -25,6 +25,7 @@ import (
 const (
 	QueueMaintenance = "maintenance"
 	QueueIngest      = "ingest"
+	QueueEmbed       = "embed"
 )
 
 // River priorities of the business priorities (docs/design/jobs.md, "Priorities").
@@ -96,6 +97,9 @@ func (e *Enqueuer) ScheduleCleanup(ctx context.Context, tx course.Tx, keys []str
 // jobs have a worker so far; other types stay waiting (ErrNotQueueable).
 // When the heavy-work window defers the job, the ticket says until when.
 func (e *Enqueuer) Schedule(ctx context.Context, tx course.Tx, job *course.Job) (course.QueueTicket, error) {
+	if job.Type == course.JobEmbed {
+		return e.scheduleEmbed(ctx, tx, job)
+	}
 	if job.Type != course.JobIngest {
 		return course.QueueTicket{}, course.ErrNotQueueable
 	}

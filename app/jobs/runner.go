@@ -23,6 +23,8 @@ type Deps struct {
 	Process Processor
 	Metrics *Metrics
 	Log     *slog.Logger
+	// Embed works embed jobs and embed_backfill when set (embeddings on).
+	Embed *EmbedDeps
 }
 
 // ObjectStore is the part of the object store the workers need.
@@ -90,6 +92,9 @@ func NewRunner(db *sql.DB, pool *pgxpool.Pool, deps Deps, opts Options) (*Runner
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(opts.ReaperInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return ReaperArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true}))
+	}
+	if err := registerEmbed(workers, queues, &periodic, deps, bo); err != nil {
+		return nil, err
 	}
 	c, err := river.NewClient(riverdatabasesql.NewWithPgxListener(db, pool), &river.Config{
 		Queues:       queues,

@@ -60,6 +60,8 @@ func utc(t *time.Time) *time.Time {
 type JobStore struct {
 	db   *DB
 	jobs course.JobQueue
+	// embedModel is the current embedding model ("" = embeddings off).
+	embedModel string
 }
 
 var (

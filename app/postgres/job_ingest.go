@@ -90,6 +90,9 @@ func (s *JobStore) CompleteIngest(ctx context.Context, id uuid.UUID, res *course
 		if err := replaceChunks(tx, m, res.Chunks); err != nil {
 			return err
 		}
+		if err := s.scheduleEmbed(ctx, tx, m); err != nil { // docs/design/search.md
+			return err
+		}
 		if err := invalidateChain(tx, m.TenantID, m.NodeID); err != nil {
 			return err
 		}

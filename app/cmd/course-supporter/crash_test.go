@@ -49,7 +49,7 @@ func TestWorkerKilledMidJobIsRetried(t *testing.T) {
 	vars := testEnv(testdb.New(t), &s3test.Server{URL: endpoint, Bucket: "materials"})
 	for k, v := range map[string]string{
 		"S3_ACCESS_KEY": access, "S3_SECRET_KEY": secret,
-		"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake.URL + "/v1",
+		"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake.URL + "/v1", "EMBEDDINGS_ENABLED": "false", // the fake counts transcriptions only
 		"WORKER_JOB_TIMEOUT": "20s", "WORKER_RESCUE_GRACE": "1s", "WORKER_RETRY_BASE_DELAY": "1s",
 		"WORKER_TMP_DIR": t.TempDir(), "WORKER_SHUTDOWN_TIMEOUT": "2s", "WORKER_IN_PROCESS": "false",
 	} {

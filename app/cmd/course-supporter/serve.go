@@ -46,6 +46,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, onListenin
 	nodes := postgres.NewNodeStore(d.db, d.enqueuer)
 	reg := newRegistry(d.db)
 	metrics := api.NewMetrics(reg)
+	ai, err := d.ai(cfg, reg, log)
+	if err != nil {
+		return err
+	}
 	srv := api.New(api.Deps{
 		Metrics: metrics,
 		Log:     log,
@@ -62,7 +66,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, onListenin
 		Mappings:  postgres.NewMappingStore(d.db),
 		Intake: intake.New(intake.Deps{Nodes: nodes, Materials: materials, Objects: d.store, Observer: metrics, Log: log},
 			intakeOptions(cfg)),
-		Costs: postgres.NewCallStore(d.db),
+		Costs:  postgres.NewCallStore(d.db),
+		Search: searcher(cfg, d, ai, log),
 	}, apiOptions(cfg))
 
 	var runner *workerSet
@@ -157,6 +162,7 @@ type deps struct {
 	store    *objstore.Store
 	enqueuer *jobs.Enqueuer
 	llm      *llmSet
+	aiSet    *aiSet // built on first use by deps.ai
 }
 
 func openDeps(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps, error) {

@@ -50,10 +50,11 @@ func startWorkers(ctx context.Context, cfg *config.Config, d *deps, reg promethe
 		log.Info("worker_tmp_swept", "logger", "worker", "removed", n)
 	}
 	store := postgres.NewJobStore(d.db, d.enqueuer)
-	router, err := newRouter(cfg, d.llm, d.db, reg, log)
+	ai, err := d.ai(cfg, reg, log)
 	if err != nil {
 		return nil, err
 	}
+	router := ai.router
 	r, err := jobs.NewRunner(d.db.SQL, d.db.Pool, jobs.Deps{
 		Store:   d.store,
 		Ingest:  store,
@@ -61,6 +62,7 @@ func startWorkers(ctx context.Context, cfg *config.Config, d *deps, reg promethe
 		Process: newProcessor(cfg, router, d.llm.prompts),
 		Metrics: jobs.NewMetrics(reg),
 		Log:     log,
+		Embed:   embedDeps(cfg, store, ai),
 	}, jobsconf.Runner(cfg.Worker, cfg.Ingest, cfg.Limits))
 	if err != nil {
 		return nil, err
@@ -87,7 +89,7 @@ func heartbeat(cfg *config.Config, d *deps, log *slog.Logger) *jobs.Heartbeater 
 	row := postgres.Heartbeat{
 		WorkerID: fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(suffix)),
 		Hostname: host, PID: os.Getpid(), Version: version, StartedAt: time.Now(),
-		Queues: []string{jobs.QueueIngest, jobs.QueueMaintenance},
+		Queues: []string{jobs.QueueIngest, jobs.QueueMaintenance, jobs.QueueEmbed},
 	}
 	return &jobs.Heartbeater{
 		Beat:     func(ctx context.Context) error { return d.db.Beat(ctx, row) },

@@ -15,7 +15,8 @@ import (
 )
 
 // registry has one OpenAI-compatible provider serving transcription
-// (whisper-1) and vision (vision-chat).
+// (whisper-1), vision (vision-chat) and embeddings (embed-small, provider
+// model text-embedding-3-small).
 const registry = `
 providers:
   openai:
@@ -33,7 +34,14 @@ models:
     provider_model: vision-model
     capabilities: [vision]
     cost: {unit: tokens, in_per_1k: 0.00015, out_per_1k: 0.0006}
+  embed-small:
+    provider: openai
+    provider_model: text-embedding-3-small
+    capabilities: [embedding]
+    dimensions: 1536
+    cost: {unit: tokens, in_per_1k: 0.00002}
 actions:
+  embed: {requires: [embedding], chains: {default: [embed-small]}}
   transcribe: {requires: [transcription], chains: {default: [whisper-1]}}
   presentation_analysis: {requires: [vision], chains: {default: [vision-chat]}}
 `
