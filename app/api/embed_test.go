@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/course-supporter/course-supporter/app/ingest"
+	"github.com/course-supporter/course-supporter/app/internal/jobsconf"
 	"github.com/course-supporter/course-supporter/app/internal/llmtest"
 	"github.com/course-supporter/course-supporter/app/jobs"
 	"github.com/course-supporter/course-supporter/app/logging"
@@ -26,12 +27,14 @@ func (s *stack) startEmbedWorkers(fake *llmtest.EmbedServer, batch int) *postgre
 	js := postgres.NewJobStore(s.db, s.enq).WithEmbeddings(embedModel)
 	router := llmtest.Router(s.t, fake.BaseURL(), "sk-test", postgres.NewCallStore(s.db))
 	tmp := s.t.TempDir()
+	o := jobsconf.Defaults(tmp)
+	o.RetryBaseDelay, o.ShutdownTimeout = 200*time.Millisecond, 5*time.Second
 	r, err := jobs.NewRunner(s.db.SQL, s.db.Pool, jobs.Deps{
 		Store: s.store, Ingest: js, Reaper: js, Process: &ingest.Processor{TmpDir: tmp},
 		Log: logging.New(s.logs, logging.Options{Format: "json", Level: "debug"}),
 		Embed: &jobs.EmbedDeps{Store: js, Backfill: js, LLM: router, Model: embedModel, BatchSize: batch,
 			MaxJobs: 1, Timeout: time.Minute, BackfillInterval: time.Hour},
-	}, jobs.Options{RetryBaseDelay: 200 * time.Millisecond, ShutdownTimeout: 5 * time.Second, TmpDir: tmp})
+	}, o)
 	if err != nil {
 		s.t.Fatal(err)
 	}
