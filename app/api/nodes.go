@@ -19,7 +19,8 @@ type nodeOutput struct{ Body NodeResponse }
 
 type pageInput struct {
 	Limit  int `query:"limit" default:"20" minimum:"1" maximum:"100"`
-	Offset int `query:"offset" default:"0" minimum:"0" maximum:"2147483647"`
+	// No maximum: an offset past the end is an empty page.
+	Offset int `query:"offset" default:"0" minimum:"0"`
 }
 
 // op builds an authenticated operation of the given class.

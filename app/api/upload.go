@@ -94,17 +94,24 @@ func (s *Server) openForm(ctx context.Context, fc *fiber.Ctx) (course.UploadForm
 	if body == nil {
 		body = bytes.NewReader(req.Body()) // small bodies arrive buffered
 	}
-	mr := multipart.NewReader(bufio.NewReaderSize(body, 256<<10), params["boundary"])
-	return multipartForm{mr}, func() { end(); release() }, nil
+	closing := newDelimiterWatch(body, params["boundary"])
+	mr := multipart.NewReader(bufio.NewReaderSize(closing, 256<<10), params["boundary"])
+	return multipartForm{mr: mr, closing: closing}, func() { end(); release() }, nil
 }
 
 // multipartForm adapts a multipart reader to the intake's form.
-type multipartForm struct{ mr *multipart.Reader }
+type multipartForm struct {
+	mr      *multipart.Reader
+	closing *delimiterWatch
+}
 
-// NextPart implements course.UploadForm.
+// NextPart implements course.UploadForm. The standard reader reports a
+// body that ends right after a delimiter line, or one with no delimiter of
+// the header's boundary at all, as a (possibly wrapped) io.EOF, the same
+// as a proper end; only an end after the close delimiter is a form.
 func (f multipartForm) NextPart() (course.UploadPart, error) {
 	part, err := f.mr.NextPart()
-	if errors.Is(err, io.EOF) {
+	if errors.Is(err, io.EOF) && f.closing.seen {
 		return course.UploadPart{}, io.EOF
 	}
 	if err != nil {
