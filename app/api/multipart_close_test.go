@@ -10,11 +10,11 @@ import (
 func TestDelimiterWatchAcrossReads(t *testing.T) {
 	const b = "BOUNDARY"
 	cases := map[string]bool{
-		"--BOUNDARY\r\nx\r\n--BOUNDARY--":          true,
+		"--BOUNDARY\r\nx\r\n--BOUNDARY--":         true,
 		"--BOUNDARY\r\nx\r\n--BOUNDARY--\r\ntail": true,
-		"--BOUNDARY\r\nx\r\n--BOUNDARY-":           false,
-		"--BOUNDARY\r\n":                           false,
-		"--OTHER--":                                false,
+		"--BOUNDARY\r\nx\r\n--BOUNDARY-":          false,
+		"--BOUNDARY\r\n":                          false,
+		"--OTHER--":                               false,
 	}
 	for body, want := range cases {
 		for name, r := range map[string]io.Reader{
