@@ -50,6 +50,8 @@ type IngestResult struct {
 // ReapStats counts what one pass of the job reaper repaired.
 type ReapStats struct {
 	Requeued, Lost, Expired, DependencyFailed, Released, MaterialsFixed int
+	// Rescued counts queue records taken back from dead workers.
+	Rescued int
 }
 
 // Any reports whether the pass changed anything.

@@ -48,6 +48,12 @@ type Options struct {
 	// MaxWait how long a job may wait for dependencies (JOB_MAX_WAIT).
 	ReaperInterval time.Duration
 	MaxWait        time.Duration
+	// WorkerID is this process's id: River's client id (recorded on the
+	// jobs it runs) and the id of its heartbeat row, so the reaper can
+	// tell which running jobs belong to a dead worker. StaleAfter
+	// (WORKER_STALE_AFTER) is when a heartbeat counts as dead.
+	WorkerID   string
+	StaleAfter time.Duration
 }
 
 func (o *Options) defaults() {
@@ -58,7 +64,7 @@ func (o *Options) defaults() {
 		o.MaintenanceMax = 1
 	}
 	if o.IngestMax <= 0 {
-		o.IngestMax = 1
+		o.IngestMax = 2
 	}
 	if o.IngestTimeout <= 0 {
 		o.IngestTimeout = 6 * time.Hour
@@ -108,7 +114,8 @@ func NewRunner(db *sql.DB, pool *pgxpool.Pool, deps Deps, opts Options) (*Runner
 	}
 	var periodic []*river.PeriodicJob
 	if deps.Reaper != nil {
-		if err := river.AddWorkerSafely(workers, &ReaperWorker{Store: deps.Reaper, MaxWait: opts.MaxWait, Log: base(deps.Log)}); err != nil {
+		if err := river.AddWorkerSafely(workers, &ReaperWorker{Store: deps.Reaper, MaxWait: opts.MaxWait,
+			StaleAfter: opts.StaleAfter, Log: base(deps.Log)}); err != nil {
 			return nil, fmt.Errorf("register reaper: %w", err)
 		}
 		// Periodic jobs are inserted by River's elected leader only.
@@ -117,6 +124,7 @@ func NewRunner(db *sql.DB, pool *pgxpool.Pool, deps Deps, opts Options) (*Runner
 			&river.PeriodicJobOpts{RunOnStart: true}))
 	}
 	c, err := river.NewClient(riverdatabasesql.NewWithPgxListener(db, pool), &river.Config{
+		ID:           opts.WorkerID, // "" lets River generate one
 		Queues:       queues,
 		Workers:      workers,
 		PeriodicJobs: periodic,

@@ -3,12 +3,14 @@ package postgres_test
 import (
 	"bytes"
 	"context"
+	"io/fs"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/course-supporter/course-supporter/app/internal/testdb"
 	"github.com/course-supporter/course-supporter/app/postgres"
+	"github.com/course-supporter/course-supporter/migrations"
 )
 
 func mustOpen(t *testing.T, dsn string) *postgres.DB {
@@ -38,7 +40,10 @@ func TestMigrateUpDownUp(t *testing.T) {
 	if err != nil || top < 1 {
 		t.Fatalf("version %d, %v", top, err)
 	}
-	if err := m.Down(ctx, &out, int(top)); err != nil {
+	// Roll back as many steps as there are files: numbers may have gaps
+	// while branches that own the numbers in between are merged.
+	files, _ := fs.Glob(migrations.FS, "*.sql")
+	if err := m.Down(ctx, &out, len(files)); err != nil {
 		t.Fatal(err)
 	}
 	if v, _ := m.Version(ctx); v != 0 {

@@ -165,7 +165,8 @@ func openDeps(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps,
 	if err != nil {
 		return nil, err
 	}
-	enq, err := jobs.NewEnqueuer(db.SQL, jobs.EnqueueOptions{Window: window(cfg), MaxAttempts: cfg.Worker.MaxTries})
+	enq, err := jobs.NewEnqueuer(db.SQL, jobs.EnqueueOptions{Window: window(cfg), MaxAttempts: cfg.Worker.MaxTries,
+		TenantSlots: cfg.Worker.IngestTenantSlots})
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -49,6 +49,7 @@ func startWorkers(ctx context.Context, cfg *config.Config, d *deps, reg promethe
 		log.Info("worker_tmp_swept", "logger", "worker", "removed", n)
 	}
 	store := postgres.NewJobStore(d.db, d.enqueuer)
+	hb, workerID := heartbeat(cfg, d, log)
 	r, err := jobs.NewRunner(d.db.SQL, d.db.Pool, jobs.Deps{
 		Store:   d.store,
 		Ingest:  store,
@@ -70,6 +71,8 @@ func startWorkers(ctx context.Context, cfg *config.Config, d *deps, reg promethe
 		TmpDir:         cfg.Worker.TmpDir,
 		ReaperInterval: cfg.Worker.ReaperInterval,
 		MaxWait:        cfg.Worker.MaxWait,
+		WorkerID:       workerID,
+		StaleAfter:     cfg.Worker.StaleAfter,
 	})
 	if err != nil {
 		return nil, err
@@ -77,7 +80,6 @@ func startWorkers(ctx context.Context, cfg *config.Config, d *deps, reg promethe
 	if err := r.Start(ctx); err != nil {
 		return nil, err
 	}
-	hb := heartbeat(cfg, d, log)
 	reg.MustRegister(hb.Collector())
 	bctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	w := &workerSet{runner: r, heartbeat: hb, stopBeat: stop, beatDone: make(chan struct{})}
@@ -88,8 +90,10 @@ func startWorkers(ctx context.Context, cfg *config.Config, d *deps, reg promethe
 	return w, nil
 }
 
-// heartbeat builds the heartbeat writer of this process.
-func heartbeat(cfg *config.Config, d *deps, log *slog.Logger) *jobs.Heartbeater {
+// heartbeat builds the heartbeat writer of this process and returns its
+// worker id, which is also the River client id (so the reaper can match a
+// running job to its worker's heartbeat).
+func heartbeat(cfg *config.Config, d *deps, log *slog.Logger) (*jobs.Heartbeater, string) {
 	host, _ := os.Hostname()
 	suffix := make([]byte, 4)
 	_, _ = rand.Read(suffix)
@@ -102,7 +106,7 @@ func heartbeat(cfg *config.Config, d *deps, log *slog.Logger) *jobs.Heartbeater 
 		Beat:     func(ctx context.Context) error { return d.db.Beat(ctx, row) },
 		Interval: cfg.Worker.HeartbeatInterval,
 		Log:      log,
-	}
+	}, row.WorkerID
 }
 
 // window is the heavy-work window of the configuration.
