@@ -16,8 +16,8 @@ type Worker struct {
 	// IngestTenantSlots is how many ingest jobs of one tenant may be in
 	// the queue at once (0: no limit); the rest wait their turn.
 	IngestTenantSlots int
-	JobTimeout      time.Duration // ingest attempt limit
-	MaxTries        int
+	JobTimeout        time.Duration // ingest attempt limit
+	MaxTries          int
 	// RescueGrace is added to the longest job timeout before a job still
 	// marked running is taken for a dead worker's and retried.
 	RescueGrace time.Duration

@@ -64,7 +64,7 @@ func workerKilledMidJob(t *testing.T, timing map[string]string) {
 		"S3_ACCESS_KEY": access, "S3_SECRET_KEY": secret,
 		"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake.URL + "/v1",
 		"WORKER_RETRY_BASE_DELAY": "1s",
-		"WORKER_TMP_DIR": t.TempDir(), "WORKER_SHUTDOWN_TIMEOUT": "2s", "WORKER_IN_PROCESS": "false",
+		"WORKER_TMP_DIR":          t.TempDir(), "WORKER_SHUTDOWN_TIMEOUT": "2s", "WORKER_IN_PROCESS": "false",
 	} {
 		vars[k] = v
 	}
