@@ -82,17 +82,26 @@ func (s *Server) openForm(ctx context.Context, fc *fiber.Ctx) (course.UploadForm
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
 		return nil, nil, course.Errorf(course.EUNSUPPORTED, "Content-Type must be multipart/form-data")
 	}
-	release, err := s.uploadSlot(ctx)
+	share, err := s.shares.take(tenantOf(ctx))
 	if err != nil {
 		fc.Set("Retry-After", "30")
 		return nil, nil, err
 	}
+	slot, err := s.uploadSlot(ctx)
+	if err != nil {
+		share()
+		fc.Set("Retry-After", "30")
+		return nil, nil, err
+	}
+	release := func() { slot(); share() }
 	end := s.deps.Metrics.uploadStarted()
 	// Never call req.Body() here: with a streamed request it reads the
 	// whole body into memory.
 	body := req.BodyStream()
 	if body == nil {
 		body = bytes.NewReader(req.Body()) // small bodies arrive buffered
+	} else if s.opts.UploadIdle > 0 {
+		body = newIdleReader(fc, body, s.opts.UploadIdle, s.opts.ReadTimeout)
 	}
 	closing := newDelimiterWatch(body, params["boundary"])
 	mr := multipart.NewReader(bufio.NewReaderSize(closing, 256<<10), params["boundary"])
