@@ -151,15 +151,29 @@ func (r *Runner) Start(ctx context.Context) error {
 	return nil
 }
 
+// hardStop is the longest the cancellation phase of Stop takes: running
+// jobs are cancelled and record their interruption.
+const hardStop = 10 * time.Second
+
 // Stop stops fetching, lets running jobs finish within the shutdown
-// timeout, then cancels them (cancelled attempts are retried later).
+// timeout, then cancels them (cancelled attempts are retried later). A
+// deadline on ctx is the whole budget: the soft phase ends early enough
+// for the cancellation phase to fit in it too, so a process stopping
+// within its container's stop grace period never loses a job to SIGKILL
+// (docs/design/jobs.md, "Shutdown").
 func (r *Runner) Stop(ctx context.Context) error {
-	soft, cancel := context.WithTimeout(ctx, r.opts.ShutdownTimeout)
+	softFor, hardFor := r.opts.ShutdownTimeout, hardStop
+	if dl, ok := ctx.Deadline(); ok {
+		left := time.Until(dl)
+		hardFor = min(hardFor, left/4)
+		softFor = min(softFor, left-hardFor)
+	}
+	soft, cancel := context.WithTimeout(context.WithoutCancel(ctx), max(softFor, 0))
 	defer cancel()
 	if err := r.client.Stop(soft); err == nil {
 		return nil
 	}
-	hard, cancel2 := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	hard, cancel2 := context.WithTimeout(context.WithoutCancel(ctx), hardFor)
 	defer cancel2()
 	if err := r.client.StopAndCancel(hard); err != nil {
 		return fmt.Errorf("stop workers: %w", err)
