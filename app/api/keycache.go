@@ -34,10 +34,10 @@ type keyCache struct {
 	store course.KeyStore
 	ttl   time.Duration
 
-	mu       sync.Mutex
-	entries  map[string]keyEntry
-	unknown  map[string]time.Time
-	touched  map[uuid.UUID]time.Time
+	mu        sync.Mutex
+	entries   map[string]keyEntry
+	unknown   map[string]time.Time
+	touched   map[uuid.UUID]time.Time
 	issuedSet map[string]bool
 	readAt    time.Time
 
