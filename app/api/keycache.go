@@ -21,15 +21,21 @@ const (
 	issuedRefresh = time.Second
 	// maxEntries bounds each cache map against sprays.
 	maxEntries = 10_000
+	// spareLookups is how many lookups per second keys missing from a set
+	// read less than issuedRefresh ago may still cost (keys created since
+	// that read work at once; a spray beyond it is refused from memory).
+	spareLookups = 10
 )
 
 // keyCache reuses key lookups for at most ttl, so a hot key costs no
 // query per request. The ttl is also the longest a revocation or a tenant
 // deactivation takes to bite. Unknown keys cost no query either: a key no
 // issued key has is refused from the set of issued hashes (read again at
-// most once per issuedRefresh, and only on a miss); a key in the set that
-// the lookup does not find (deleted meanwhile) is remembered for
-// negativeTTL. A key spray costs at most one query per second.
+// most once per issuedRefresh, and only on a miss). Between two reads a
+// missing key may still be looked up, spareLookups times a second, so a
+// key created just now works at once; a key looked up and not found is
+// remembered for negativeTTL. A key spray costs at most about
+// spareLookups + 1 queries a second, whatever its rate.
 type keyCache struct {
 	store course.KeyStore
 	ttl   time.Duration
@@ -40,6 +46,8 @@ type keyCache struct {
 	touched   map[uuid.UUID]time.Time
 	issuedSet map[string]bool
 	readAt    time.Time
+	tokens    float64   // spare lookups left (token bucket)
+	tokensAt  time.Time // when tokens was last refilled
 
 	refresh sync.Mutex // one read of the issued set at a time
 }
@@ -72,11 +80,11 @@ func (c *keyCache) lookup(ctx context.Context, raw string) (*course.KeyRecord, e
 	if isUnknown && now.Sub(seen) < negativeTTL {
 		return nil, errUnknownKey()
 	}
-	issued, err := c.issued(ctx, hash)
+	issued, authoritative, err := c.issued(ctx, hash)
 	if err != nil {
 		return nil, err
 	}
-	if !issued {
+	if !issued && (authoritative || !c.spare(now)) {
 		// Not remembered: the set may predate a key created just now.
 		return nil, errUnknownKey()
 	}
@@ -117,15 +125,29 @@ func (c *keyCache) remember(hash string, now time.Time) {
 	c.unknown[hash] = now
 }
 
+// spare takes one of the spare lookups of the current second.
+func (c *keyCache) spare(now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.tokens = min(spareLookups, c.tokens+now.Sub(c.tokensAt).Seconds()*spareLookups)
+	c.tokensAt = now
+	if c.tokens < 1 {
+		return false
+	}
+	c.tokens--
+	return true
+}
+
 // issued reports whether some issued key has hash. A hash missing from a
 // set older than issuedRefresh reads the set again first (once, however
-// many requests ask at the same time), so a new key works within a second.
-func (c *keyCache) issued(ctx context.Context, hash string) (bool, error) {
+// many requests ask at the same time); authoritative is true when this
+// call read it, so the answer is current.
+func (c *keyCache) issued(ctx context.Context, hash string) (known, authoritative bool, err error) {
 	c.mu.Lock()
 	known, fresh := c.issuedSet[hash], time.Since(c.readAt) < issuedRefresh
 	c.mu.Unlock()
 	if known || fresh {
-		return known, nil
+		return known, false, nil
 	}
 	c.refresh.Lock()
 	defer c.refresh.Unlock()
@@ -133,11 +155,11 @@ func (c *keyCache) issued(ctx context.Context, hash string) (bool, error) {
 	known, fresh = c.issuedSet[hash], time.Since(c.readAt) < issuedRefresh
 	c.mu.Unlock()
 	if known || fresh { // another request read the set meanwhile
-		return known, nil
+		return known, false, nil
 	}
 	list, err := c.store.KeyHashes(ctx)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	set := make(map[string]bool, len(list))
 	for _, h := range list {
@@ -146,5 +168,5 @@ func (c *keyCache) issued(ctx context.Context, hash string) (bool, error) {
 	c.mu.Lock()
 	c.issuedSet, c.readAt = set, time.Now()
 	c.mu.Unlock()
-	return set[hash], nil
+	return set[hash], true, nil
 }

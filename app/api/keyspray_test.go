@@ -37,8 +37,8 @@ func sprayKey() string {
 // TestKeySprayCostsNoQueryPerRequest: well-formed but unknown keys used to
 // cost one database lookup each, so a spray of random keys was a spray of
 // queries. Now they are refused from memory (the issued set is read at
-// most once a second), while real keys, and a key created during the
-// spray, still work.
+// most once a second, plus a few spare lookups a second), while real keys,
+// and a key created just now, still work.
 func TestKeySprayCostsNoQueryPerRequest(t *testing.T) {
 	t.Parallel()
 	s := mustStack(t)
@@ -60,14 +60,15 @@ func TestKeySprayCostsNoQueryPerRequest(t *testing.T) {
 	elapsed := time.Since(start)
 	queries := keys.lookups.Load() + keys.lists.Load() - before
 	t.Logf("%d sprayed keys in %s cost %d key-store queries", spray, elapsed.Round(time.Millisecond), queries)
-	if limit := int32(elapsed/time.Second) + 2; queries > limit {
-		t.Fatalf("%d sprayed keys cost %d queries, want at most %d (one per second)", spray, queries, limit)
+	if limit := int32(elapsed/time.Second+1) * 12; queries > limit {
+		t.Fatalf("%d sprayed keys cost %d queries, want at most %d (about 11 a second)", spray, queries, limit)
 	}
 	if r := s.call(http.MethodGet, "/api/v1/nodes", real, nil); r.Status != 200 {
 		t.Fatalf("real key after the spray: %d %s", r.Status, r.Raw)
 	}
+	time.Sleep(time.Second) // the spare lookups of the spray's second are used up
 	fresh := s.mustKey(tenant, keyOpts{})
-	eventually(t, 3*time.Second, "a key created during the spray to work", func() bool {
-		return s.call(http.MethodGet, "/api/v1/nodes", fresh, nil).Status == 200
-	})
+	if r := s.call(http.MethodGet, "/api/v1/nodes", fresh, nil); r.Status != 200 {
+		t.Fatalf("a key created just now: %d %s", r.Status, r.Raw)
+	}
 }
