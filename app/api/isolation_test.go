@@ -35,7 +35,7 @@ var isolationCases = map[string]struct {
 	"GET /api/v1/nodes/{id}/materials":  {},
 	"GET /api/v1/nodes/{id}/search":     {query: "?q=secret"},
 	"POST /api/v1/nodes/{id}/materials/upload-url": {body: map[string]any{
-		"filename": "a.pdf", "content_type": "application/pdf", "source_type": "presentation"}},
+		"filename": "a.pdf", "content_type": "application/pdf", "source_type": "presentation", "size_bytes": 10}},
 	"POST /api/v1/nodes/{id}/materials/confirm-upload": {body: map[string]any{"key": "tenants/x", "source_type": "text"}},
 	"GET /api/v1/materials/{mid}":                      {},
 	"DELETE /api/v1/materials/{mid}":                   {},

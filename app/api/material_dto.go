@@ -62,7 +62,9 @@ type PresignedURLRequest struct {
 	Filename    string     `json:"filename" minLength:"1" maxLength:"500"`
 	ContentType string     `json:"content_type" minLength:"1" maxLength:"200"`
 	SourceType  SourceType `json:"source_type"`
-	SizeBytes   *int64     `json:"size_bytes,omitempty" minimum:"1" nullable:"true"`
+	// SizeBytes is required and signed into the URL (Content-Length), so
+	// the URL cannot carry another size (docs/design/uploads-and-storage.md).
+	SizeBytes int64 `json:"size_bytes" minimum:"1"`
 }
 
 // PresignedURLResponse tells the client where and how to PUT the file.

@@ -68,10 +68,7 @@ func (s *Server) registerPresign() {
 			Body PresignedURLRequest
 		}) (*struct{ Body PresignedURLResponse }, error) {
 			req := course.PresignRequest{Filename: in.Body.Filename, ContentType: in.Body.ContentType,
-				SourceType: course.SourceType(in.Body.SourceType)}
-			if in.Body.SizeBytes != nil {
-				req.Size = *in.Body.SizeBytes
-			}
+				SourceType: course.SourceType(in.Body.SourceType), Size: in.Body.SizeBytes}
 			p, err := s.deps.Intake.Presign(ctx, tenantOf(ctx), nodeID(in.ID), req)
 			if err != nil {
 				return nil, err

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"net/http"
 	"strconv"
 	"time"
 
@@ -57,8 +58,35 @@ func (m *Metrics) observe(c *fiber.Ctx, start time.Time) {
 		route = r.Path
 	}
 	status := strconv.Itoa(c.Response().StatusCode())
-	m.requests.WithLabelValues(c.Method(), route, status).Inc()
-	m.duration.WithLabelValues(c.Method(), route).Observe(time.Since(start).Seconds())
+	method := methodLabel(c.Method())
+	m.requests.WithLabelValues(method, route, status).Inc()
+	m.duration.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
+}
+
+// methodLabel maps a request method to a label value the registry may
+// keep. c.Method() is a view of fasthttp's reused request buffer: kept as
+// a label, the next request on the connection rewrites it in place and
+// /metrics fails with duplicate series. The known methods map to constant
+// strings and anything else to "other", which also bounds the series a
+// client can create.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet:
+		return http.MethodGet
+	case http.MethodHead:
+		return http.MethodHead
+	case http.MethodPost:
+		return http.MethodPost
+	case http.MethodPut:
+		return http.MethodPut
+	case http.MethodPatch:
+		return http.MethodPatch
+	case http.MethodDelete:
+		return http.MethodDelete
+	case http.MethodOptions:
+		return http.MethodOptions
+	}
+	return "other"
 }
 
 func (m *Metrics) rateLimit(scope string) {

@@ -25,7 +25,9 @@ var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
 // requestID keeps a well-formed incoming X-Request-ID or makes a UUIDv7,
 // echoes it, and binds it to the request's logger.
 func (s *Server) requestID(c *fiber.Ctx) error {
-	id := c.Get(fiber.HeaderXRequestID)
+	// The header is a view of a reused buffer, and the id outlives the
+	// request (job arguments, the key-touch goroutine's context): copy it.
+	id := strings.Clone(c.Get(fiber.HeaderXRequestID))
 	if !requestIDPattern.MatchString(id) {
 		id = uuid.Must(uuid.NewV7()).String()
 	}

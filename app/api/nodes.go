@@ -18,8 +18,9 @@ type NodePath struct {
 type nodeOutput struct{ Body NodeResponse }
 
 type pageInput struct {
-	Limit  int `query:"limit" default:"20" minimum:"1" maximum:"100"`
-	Offset int `query:"offset" default:"0" minimum:"0" maximum:"2147483647"`
+	Limit int `query:"limit" default:"20" minimum:"1" maximum:"100"`
+	// No maximum: an offset past the end is an empty page.
+	Offset int `query:"offset" default:"0" minimum:"0"`
 }
 
 // op builds an authenticated operation of the given class.

@@ -32,8 +32,16 @@ type Options struct {
 	CORS            CORSOptions
 	// RateLimitEnabled turns the shared rate limiter on (off only in tests).
 	RateLimitEnabled bool
-	// UploadConcurrency bounds streaming uploads per process.
+	// UploadConcurrency bounds streaming uploads per process, and
+	// UploadTenantSlots one tenant's share of them (0: no share).
 	UploadConcurrency int
+	UploadTenantSlots int
+	// UploadIdle is the longest an upload body may send nothing (0: only
+	// ReadTimeout bounds it).
+	UploadIdle time.Duration
+	// MaxRequestBytes refuses (413) a request whose Content-Length is
+	// larger, before any of its body is read (0: no such check).
+	MaxRequestBytes int64
 	// KeyCacheTTL bounds how long a key lookup is reused; it is how long a
 	// revocation or a tenant deactivation may take to bite.
 	KeyCacheTTL time.Duration
@@ -80,12 +88,13 @@ type Server struct {
 	opts    Options
 	keys    *keyCache
 	uploads chan struct{}
+	shares  *tenantShares
 }
 
 // New builds the server and registers every route.
 func New(deps Deps, opts Options) *Server {
 	s := &Server{deps: deps, opts: opts, keys: newKeyCache(deps.Keys, opts.KeyCacheTTL),
-		uploads: make(chan struct{}, opts.UploadConcurrency)}
+		uploads: make(chan struct{}, opts.UploadConcurrency), shares: newTenantShares(opts.UploadTenantSlots)}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "course-supporter",
 		DisableStartupMessage: true,
@@ -105,7 +114,8 @@ func New(deps Deps, opts Options) *Server {
 		EnableTrustedProxyCheck:      true,
 		TrustedProxies:               opts.TrustedProxies,
 	})
-	s.app.Use(drainBody, s.requestID, s.requestLog, s.recoverPanic, securityHeaders, s.cors(), escapeStorageKey)
+	s.app.Server().HeaderReceived = declaredLengthGuard(opts.MaxRequestBytes)
+	s.app.Use(drainBody, s.requestID, s.requestLog, s.recoverPanic, refuseDeclared, securityHeaders, s.cors(), escapeStorageKey)
 
 	cfg := huma.DefaultConfig("Course Supporter API", opts.Version)
 	cfg.CreateHooks = nil // no $schema links injected into response bodies

@@ -148,7 +148,7 @@ func TestPresignedUpload(t *testing.T) {
 		t.Fatalf("size: %d %s", r.Status, r.Raw)
 	}
 	r = s.call(http.MethodPost, "/api/v1/nodes/"+node+"/materials/upload-url", key,
-		map[string]any{"filename": "a.html", "content_type": "text/html", "source_type": "web"})
+		map[string]any{"filename": "a.html", "content_type": "text/html", "source_type": "web", "size_bytes": 10})
 	if r.Status != 422 || r.detail(t) != "source_type 'web' does not support file upload." {
 		t.Fatalf("web: %d %s", r.Status, r.Raw)
 	}

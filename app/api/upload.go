@@ -82,29 +82,45 @@ func (s *Server) openForm(ctx context.Context, fc *fiber.Ctx) (course.UploadForm
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
 		return nil, nil, course.Errorf(course.EUNSUPPORTED, "Content-Type must be multipart/form-data")
 	}
-	release, err := s.uploadSlot(ctx)
+	share, err := s.shares.take(tenantOf(ctx))
 	if err != nil {
 		fc.Set("Retry-After", "30")
 		return nil, nil, err
 	}
+	slot, err := s.uploadSlot(ctx)
+	if err != nil {
+		share()
+		fc.Set("Retry-After", "30")
+		return nil, nil, err
+	}
+	release := func() { slot(); share() }
 	end := s.deps.Metrics.uploadStarted()
 	// Never call req.Body() here: with a streamed request it reads the
 	// whole body into memory.
 	body := req.BodyStream()
 	if body == nil {
 		body = bytes.NewReader(req.Body()) // small bodies arrive buffered
+	} else if s.opts.UploadIdle > 0 {
+		body = newIdleReader(fc, body, s.opts.UploadIdle, s.opts.ReadTimeout)
 	}
-	mr := multipart.NewReader(bufio.NewReaderSize(body, 256<<10), params["boundary"])
-	return multipartForm{mr}, func() { end(); release() }, nil
+	closing := newDelimiterWatch(body, params["boundary"])
+	mr := multipart.NewReader(bufio.NewReaderSize(closing, 256<<10), params["boundary"])
+	return multipartForm{mr: mr, closing: closing}, func() { end(); release() }, nil
 }
 
 // multipartForm adapts a multipart reader to the intake's form.
-type multipartForm struct{ mr *multipart.Reader }
+type multipartForm struct {
+	mr      *multipart.Reader
+	closing *delimiterWatch
+}
 
-// NextPart implements course.UploadForm.
+// NextPart implements course.UploadForm. The standard reader reports a
+// body that ends right after a delimiter line, or one with no delimiter of
+// the header's boundary at all, as a (possibly wrapped) io.EOF, the same
+// as a proper end; only an end after the close delimiter is a form.
 func (f multipartForm) NextPart() (course.UploadPart, error) {
 	part, err := f.mr.NextPart()
-	if errors.Is(err, io.EOF) {
+	if errors.Is(err, io.EOF) && f.closing.seen {
 		return course.UploadPart{}, io.EOF
 	}
 	if err != nil {

@@ -73,7 +73,11 @@ type Upload struct {
 	MaxBytes      int64
 	PartSizeBytes int64
 	MaxConcurrent int
-	PresignTTL    time.Duration
+	// TenantConcurrent is one tenant's share of MaxConcurrent.
+	TenantConcurrent int
+	// IdleTimeout is the longest an upload body may send nothing.
+	IdleTimeout time.Duration
+	PresignTTL  time.Duration
 }
 
 // Auth holds API key and rate limit defaults.
@@ -136,6 +140,9 @@ func (l *loader) load() *Config {
 		PartSizeBytes: l.integer("UPLOAD_PART_SIZE_BYTES", 10<<20, 5<<20, 5<<30),
 		MaxConcurrent: int(l.integer("UPLOAD_MAX_CONCURRENT", 4, 1, 1024)),
 		PresignTTL:    l.duration("UPLOAD_PRESIGN_TTL", 15*time.Minute),
+
+		TenantConcurrent: int(l.integer("UPLOAD_MAX_CONCURRENT_PER_TENANT", 2, 1, 1024)),
+		IdleTimeout:      l.duration("UPLOAD_IDLE_TIMEOUT", 30*time.Second),
 	}
 	c.Auth = Auth{
 		RateLimitEnabled: l.boolean("RATE_LIMIT_ENABLED", true),

@@ -13,8 +13,11 @@ type Worker struct {
 	RetryBaseDelay  time.Duration
 	ShutdownTimeout time.Duration
 	IngestMaxJobs   int
-	JobTimeout      time.Duration // ingest attempt limit
-	MaxTries        int
+	// IngestTenantSlots is how many ingest jobs of one tenant may be in
+	// the queue at once (0: no limit); the rest wait their turn.
+	IngestTenantSlots int
+	JobTimeout        time.Duration // ingest attempt limit
+	MaxTries          int
 	// RescueGrace is added to the longest job timeout before a job still
 	// marked running is taken for a dead worker's and retried.
 	RescueGrace time.Duration
@@ -62,7 +65,7 @@ func (l *loader) loadWorker() Worker {
 		InProcess:       l.boolean("WORKER_IN_PROCESS", false),
 		RetryBaseDelay:  l.duration("WORKER_RETRY_BASE_DELAY", 30*time.Second),
 		ShutdownTimeout: l.duration("WORKER_SHUTDOWN_TIMEOUT", 60*time.Second),
-		IngestMaxJobs:   int(l.integer("WORKER_INGEST_MAX_JOBS", 1, 1, 64)),
+		IngestMaxJobs:   int(l.integer("WORKER_INGEST_MAX_JOBS", 2, 1, 64)),
 		JobTimeout:      l.duration("WORKER_JOB_TIMEOUT", 21600*time.Second),
 		MaxTries:        int(l.integer("WORKER_MAX_TRIES", 3, 1, 25)),
 		RescueGrace:     l.duration("WORKER_RESCUE_GRACE", 15*time.Minute),
@@ -70,6 +73,7 @@ func (l *loader) loadWorker() Worker {
 		ReaperInterval:  l.duration("JOB_REAPER_INTERVAL", 60*time.Second),
 		MaxWait:         l.duration("JOB_MAX_WAIT", 72*time.Hour),
 
+		IngestTenantSlots: int(l.integer("WORKER_INGEST_TENANT_SLOTS", 1, 0, 64)),
 		HeartbeatInterval: l.duration("WORKER_HEARTBEAT_INTERVAL", 15*time.Second),
 		StaleAfter:        l.duration("WORKER_STALE_AFTER", 120*time.Second),
 		MaintenanceMax:    1,

@@ -52,6 +52,8 @@ type ReapStats struct {
 	Requeued, Lost, Expired, DependencyFailed, Released, MaterialsFixed int
 	// MappingsRevalidated counts pending mappings checked again (rule 5).
 	MappingsRevalidated int
+	// Rescued counts queue records taken back from dead workers.
+	Rescued int
 }
 
 // Any reports whether the pass changed anything.

@@ -42,7 +42,7 @@ type PresignRequest struct {
 	Filename    string
 	ContentType string
 	SourceType  SourceType
-	Size        int64 // 0 when the client did not say
+	Size        int64 // required: signed into the URL as Content-Length
 }
 
 // PresignedUpload is where a client PUTs a file and the key it confirms

@@ -56,6 +56,11 @@ type JobQueue interface {
 	ScheduleCleanup(ctx context.Context, tx Tx, keys []string) error
 	// MaxAttempts is the attempt limit of new jobs.
 	MaxAttempts() int
+	// TenantSlots is how many ingest jobs of one tenant may hold a queue
+	// record at once (0: no limit). The others wait without one and are
+	// released as the tenant's jobs finish (docs/design/jobs.md, "Fair
+	// share"), so one tenant's backlog never stands in front of another's.
+	TenantSlots() int
 }
 
 // QueueDone completes the queue record of the job whose result is being
@@ -89,4 +94,8 @@ type JobLifecycle interface {
 // "Reaper").
 type JobReaper interface {
 	Reap(ctx context.Context, maxWait time.Duration) (ReapStats, error)
+	// RescueDeadWorkers makes the running queue records of workers whose
+	// heartbeat is older than staleAfter runnable again (or final when
+	// their attempts are used up); Reap then requeues their jobs.
+	RescueDeadWorkers(ctx context.Context, staleAfter time.Duration) (int, error)
 }

@@ -29,6 +29,7 @@ type Material struct {
 	ContentType      *string
 	RawHash          *string
 	RawSize          *int64
+	RawETag          *string // the stored object's ETag at confirmation (presigned uploads)
 	ProcessedRawHash *string
 	ProcessedHash    *string
 	ProcessedContent *string
@@ -65,6 +66,7 @@ type NewMaterial struct {
 	ContentType *string
 	RawHash     *string
 	RawSize     *int64
+	RawETag     *string
 }
 
 // MaterialService stores materials. Every method is tenant-scoped: another

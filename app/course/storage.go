@@ -19,6 +19,19 @@ type UploadResult struct {
 	SHA256 string // hex
 }
 
+// ObjectVersion pins the exact bytes of a stored object: its size and the
+// ETag storage gave it. A material records the version it was confirmed
+// with; the worker reads only that version, never more than its size.
+type ObjectVersion struct {
+	Size int64
+	ETag string // "" when unknown (then only the size bounds a read)
+}
+
+// ErrObjectChanged is the error of a stored object that is no longer the
+// version confirmed (a presigned URL reused after confirmation); match it
+// with errors.Is.
+var ErrObjectChanged error = Errorf(ECONFLICT, "Stored file changed after the upload was confirmed")
+
 // PresignedPut is a signed URL a client may PUT one object to.
 type PresignedPut struct {
 	URL     string
@@ -42,6 +55,11 @@ type ObjectStore interface {
 	Head(ctx context.Context, key string) (int64, error)
 	// ReadPrefix returns up to n first bytes of the object.
 	ReadPrefix(ctx context.Context, key string, n int64) ([]byte, error)
+	// Stat returns the object's current version; ENOTFOUND when absent.
+	Stat(ctx context.Context, key string) (ObjectVersion, error)
+	// ReadVersionPrefix is ReadPrefix of exactly version etag;
+	// ErrObjectChanged when the object is another version now.
+	ReadVersionPrefix(ctx context.Context, key, etag string, n int64) ([]byte, error)
 	// Delete removes keys; absent keys are not an error.
 	Delete(ctx context.Context, keys ...string) error
 	// List returns every object under prefix, in key order.

@@ -123,6 +123,9 @@ type KeyStore interface {
 	LookupKey(ctx context.Context, keyHash string) (*KeyRecord, error)
 	// TouchKey records use of a key; callers rate-limit it themselves.
 	TouchKey(ctx context.Context, keyID uuid.UUID) error
+	// KeyHashes lists the hash of every issued key, so a presented key no
+	// key has is refused from memory instead of with one lookup each.
+	KeyHashes(ctx context.Context) ([]string, error)
 }
 
 // RateDecision is the outcome of one rate limiter call.

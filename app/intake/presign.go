@@ -2,6 +2,7 @@ package intake
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/google/uuid"
@@ -26,6 +27,9 @@ func (s *Service) Presign(ctx context.Context, tenant, node uuid.UUID, req cours
 	ct := strings.ToLower(strings.TrimSpace(req.ContentType))
 	if ct != CanonicalType(ext) && ct != "application/octet-stream" {
 		return nil, course.Errorf(course.EINVALID, "Content type '%s' is not allowed for extension '%s'.", req.ContentType, ext)
+	}
+	if req.Size <= 0 {
+		return nil, course.FieldError("body.size_bytes", "missing", "Field required", nil)
 	}
 	if req.Size > s.opts.MaxBytes {
 		return nil, s.tooLarge()
@@ -64,7 +68,10 @@ func (s *Service) Confirm(ctx context.Context, tenant, node uuid.UUID, in course
 	if err != nil {
 		return nil, err
 	}
-	size, err := s.objects.Head(ctx, in.Key)
+	// The version seen now is the one confirmed: its ETag is recorded and
+	// every later read (the sniff below, the worker's copy) must match it.
+	v, err := s.objects.Stat(ctx, in.Key)
+	size := v.Size
 	if course.ErrorCode(err) == course.ENOTFOUND {
 		return nil, course.Errorf(course.ENOTFOUND, "File not found in S3. Upload may have failed or expired.")
 	}
@@ -75,7 +82,10 @@ func (s *Service) Confirm(ctx context.Context, tenant, node uuid.UUID, in course
 		s.discard(ctx, in.Key)
 		return nil, s.tooLarge()
 	}
-	head, err := s.objects.ReadPrefix(ctx, in.Key, Window)
+	head, err := s.objects.ReadVersionPrefix(ctx, in.Key, v.ETag, Window)
+	if errors.Is(err, course.ErrObjectChanged) {
+		return nil, err // replaced between the two reads
+	}
 	if err != nil {
 		return nil, errStorage()
 	}
@@ -86,8 +96,15 @@ func (s *Service) Confirm(ctx context.Context, tenant, node uuid.UUID, in course
 	ct := CanonicalType(ext)
 	return s.materials.CreateMaterial(ctx, tenant, course.NewMaterial{
 		NodeID: node, SourceType: in.SourceType, SourceURL: s.objectURL(in.Key), StorageKey: &in.Key,
-		Filename: &filename, ContentType: &ct, RawSize: &size,
+		Filename: &filename, ContentType: &ct, RawSize: &size, RawETag: etagPtr(v.ETag),
 	})
+}
+
+func etagPtr(e string) *string {
+	if e == "" {
+		return nil
+	}
+	return &e
 }
 
 // errStorage hides a storage failure's details from the client.

@@ -51,9 +51,10 @@ func (IngestArgs) InsertOpts() river.InsertOpts {
 // IngestStore is the job state machine the ingest worker drives.
 type IngestStore = course.JobLifecycle
 
-// Downloader streams a stored object (objstore.Store).
+// Downloader streams a stored object (objstore.Store): only the version
+// the material recorded, never more than its size.
 type Downloader interface {
-	Download(ctx context.Context, key string, w io.Writer) (int64, error)
+	DownloadVersion(ctx context.Context, key string, v course.ObjectVersion, w io.Writer) (int64, error)
 }
 
 // Processor produces SourceDocuments (ingest.Processor).

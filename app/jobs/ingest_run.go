@@ -29,7 +29,7 @@ func (w *IngestWorker) ingest(ctx context.Context, m *course.Material) (*course.
 		err error
 	)
 	if m.StorageKey != nil {
-		doc, raw, err = w.stored(ctx, *m.StorageKey, src)
+		doc, raw, err = w.stored(ctx, *m.StorageKey, objectVersion(m), src)
 	} else {
 		doc, raw, err = w.Process.URL(ctx, src)
 	}
@@ -41,14 +41,14 @@ func (w *IngestWorker) ingest(ctx context.Context, m *course.Material) (*course.
 
 // stored copies the object to a temp file (hashing it on the way) and
 // processes the copy; the file is always removed.
-func (w *IngestWorker) stored(ctx context.Context, key string, src ingest.Source) (*ingest.SourceDocument, ingest.Raw, error) {
+func (w *IngestWorker) stored(ctx context.Context, key string, v course.ObjectVersion, src ingest.Source) (*ingest.SourceDocument, ingest.Raw, error) {
 	f, err := os.CreateTemp(w.TmpDir, "object-*")
 	if err != nil {
 		return nil, ingest.Raw{}, fmt.Errorf("create temp file: %w", err)
 	}
 	defer func() { _ = f.Close(); _ = os.Remove(f.Name()) }()
 	h := sha256.New()
-	n, err := w.Objects.Download(ctx, key, io.MultiWriter(f, h))
+	n, err := w.Objects.DownloadVersion(ctx, key, v, io.MultiWriter(f, h))
 	if err != nil {
 		return nil, ingest.Raw{}, err
 	}
@@ -58,6 +58,20 @@ func (w *IngestWorker) stored(ctx context.Context, key string, src ingest.Source
 	src.Path = f.Name()
 	doc, err := w.Process.File(ctx, src)
 	return doc, ingest.Raw{SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}, err
+}
+
+// objectVersion is the version of a material's object the worker may
+// read: the size recorded at upload or confirmation, and the ETag of a
+// presigned upload (docs/design/uploads-and-storage.md, "Presigned upload").
+func objectVersion(m *course.Material) course.ObjectVersion {
+	var v course.ObjectVersion
+	if m.RawSize != nil {
+		v.Size = *m.RawSize
+	}
+	if m.RawETag != nil {
+		v.ETag = *m.RawETag
+	}
+	return v
 }
 
 // result chunks the document and assembles what the store writes.
@@ -119,6 +133,9 @@ func classify(ctx context.Context, err error, limit time.Duration) (string, bool
 		return course.ErrorMessage(err), true
 	case course.ENOTFOUND:
 		return msgObjectGone, true
+	}
+	if errors.Is(err, course.ErrObjectChanged) {
+		return course.ErrorMessage(err), true
 	}
 	return msgTemporary, false
 }

@@ -41,12 +41,14 @@ type Enqueuer struct {
 	client      *river.Client[*sql.Tx]
 	window      Window
 	maxAttempts int
+	tenantSlots int
 }
 
 // EnqueueOptions tune what the enqueuer inserts.
 type EnqueueOptions struct {
 	Window      Window // heavy-work window for normal-priority ingest jobs
 	MaxAttempts int    // WORKER_MAX_TRIES
+	TenantSlots int    // WORKER_INGEST_TENANT_SLOTS; 0: no per-tenant limit
 }
 
 // NewEnqueuer returns an insert-only client on db. MaxAttempts has no
@@ -60,13 +62,16 @@ func NewEnqueuer(db *sql.DB, o EnqueueOptions) (*Enqueuer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("river insert client: %w", err)
 	}
-	return &Enqueuer{client: c, window: o.Window, maxAttempts: o.MaxAttempts}, nil
+	return &Enqueuer{client: c, window: o.Window, maxAttempts: o.MaxAttempts, tenantSlots: max(o.TenantSlots, 0)}, nil
 }
 
 var _ course.JobQueue = (*Enqueuer)(nil)
 
 // MaxAttempts is the attempt limit given to new jobs.
 func (e *Enqueuer) MaxAttempts() int { return e.maxAttempts }
+
+// TenantSlots is the per-tenant limit of ingest jobs holding a record.
+func (e *Enqueuer) TenantSlots() int { return e.tenantSlots }
 
 // sqlTx unwraps the store's transaction: the queue and the store share
 // one database/sql handle, so a record commits with the state change.

@@ -31,18 +31,31 @@ type ReaperWorker struct {
 	river.WorkerDefaults[ReaperArgs]
 	Store   Reaper
 	MaxWait time.Duration // JOB_MAX_WAIT
-	Log     *slog.Logger
+	// StaleAfter is WORKER_STALE_AFTER: a worker whose heartbeat is older
+	// is dead, and its running jobs are taken back (0: never).
+	StaleAfter time.Duration
+	Log        *slog.Logger
 }
 
-// Work repairs and logs what it repaired.
+// Work repairs and logs what it repaired. Dead workers' jobs are taken
+// back first, so the same pass requeues them.
 func (w *ReaperWorker) Work(ctx context.Context, _ *river.Job[ReaperArgs]) error {
+	rescued := 0
+	if w.StaleAfter > 0 {
+		n, err := w.Store.RescueDeadWorkers(ctx, w.StaleAfter)
+		if err != nil {
+			return fmt.Errorf("rescue dead workers' jobs: %w", err)
+		}
+		rescued = n
+	}
 	st, err := w.Store.Reap(ctx, w.MaxWait)
+	st.Rescued = rescued
 	if err != nil {
 		return fmt.Errorf("reap jobs: %w", err)
 	}
 	if st.Any() {
 		w.Log.Warn("job_reaper_repaired", "logger", "jobs.job_reaper", "requeued", st.Requeued, "lost", st.Lost,
-			"expired", st.Expired, "dependency_failed", st.DependencyFailed, "released", st.Released,
+			"expired", st.Expired, "dependency_failed", st.DependencyFailed, "released", st.Released, "rescued", st.Rescued,
 			"materials_fixed", st.MaterialsFixed, "mappings_revalidated", st.MappingsRevalidated)
 	}
 	return nil

@@ -50,6 +50,12 @@ type Options struct {
 	// MaxWait how long a job may wait for dependencies (JOB_MAX_WAIT).
 	ReaperInterval time.Duration
 	MaxWait        time.Duration
+	// WorkerID is this process's id: River's client id (recorded on the
+	// jobs it runs) and the id of its heartbeat row, so the reaper can
+	// tell which running jobs belong to a dead worker. StaleAfter
+	// (WORKER_STALE_AFTER) is when a heartbeat counts as dead.
+	WorkerID   string
+	StaleAfter time.Duration
 }
 
 // Runner works the queues of this process.
@@ -85,7 +91,8 @@ func NewRunner(db *sql.DB, pool *pgxpool.Pool, deps Deps, opts Options) (*Runner
 	}
 	var periodic []*river.PeriodicJob
 	if deps.Reaper != nil {
-		if err := river.AddWorkerSafely(workers, &ReaperWorker{Store: deps.Reaper, MaxWait: opts.MaxWait, Log: base(deps.Log)}); err != nil {
+		if err := river.AddWorkerSafely(workers, &ReaperWorker{Store: deps.Reaper, MaxWait: opts.MaxWait,
+			StaleAfter: opts.StaleAfter, Log: base(deps.Log)}); err != nil {
 			return nil, fmt.Errorf("register reaper: %w", err)
 		}
 		// Periodic jobs are inserted by River's elected leader only.
@@ -97,6 +104,7 @@ func NewRunner(db *sql.DB, pool *pgxpool.Pool, deps Deps, opts Options) (*Runner
 		return nil, err
 	}
 	c, err := river.NewClient(riverdatabasesql.NewWithPgxListener(db, pool), &river.Config{
+		ID:           opts.WorkerID, // "" lets River generate one
 		Queues:       queues,
 		Workers:      workers,
 		PeriodicJobs: periodic,
@@ -123,15 +131,29 @@ func (r *Runner) Start(ctx context.Context) error {
 	return nil
 }
 
+// hardStop is the longest the cancellation phase of Stop takes: running
+// jobs are cancelled and record their interruption.
+const hardStop = 10 * time.Second
+
 // Stop stops fetching, lets running jobs finish within the shutdown
-// timeout, then cancels them (cancelled attempts are retried later).
+// timeout, then cancels them (cancelled attempts are retried later). A
+// deadline on ctx is the whole budget: the soft phase ends early enough
+// for the cancellation phase to fit in it too, so a process stopping
+// within its container's stop grace period never loses a job to SIGKILL
+// (docs/design/jobs.md, "Shutdown").
 func (r *Runner) Stop(ctx context.Context) error {
-	soft, cancel := context.WithTimeout(ctx, r.opts.ShutdownTimeout)
+	softFor, hardFor := r.opts.ShutdownTimeout, hardStop
+	if dl, ok := ctx.Deadline(); ok {
+		left := time.Until(dl)
+		hardFor = min(hardFor, left/4)
+		softFor = min(softFor, left-hardFor)
+	}
+	soft, cancel := context.WithTimeout(context.WithoutCancel(ctx), max(softFor, 0))
 	defer cancel()
 	if err := r.client.Stop(soft); err == nil {
 		return nil
 	}
-	hard, cancel2 := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	hard, cancel2 := context.WithTimeout(context.WithoutCancel(ctx), hardFor)
 	defer cancel2()
 	if err := r.client.StopAndCancel(hard); err != nil {
 		return fmt.Errorf("stop workers: %w", err)

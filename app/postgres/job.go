@@ -149,6 +149,9 @@ func schedule(ctx context.Context, tx *gorm.DB, jobs course.JobQueue, r *jobRow)
 	if jobs == nil {
 		return false, nil
 	}
+	if free, err := slotFree(tx, jobs, r); err != nil || !free {
+		return false, err // the tenant's slots are taken: it waits
+	}
 	t, err := txOf(tx)
 	if err != nil {
 		return false, err

@@ -23,12 +23,19 @@ func cancelJobs(ctx context.Context, tx *gorm.DB, ins course.JobQueue, msg, cond
 		return fmt.Errorf("cancel jobs: %w", err)
 	}
 	js := &JobStore{jobs: ins}
+	tenants := map[uuid.UUID]bool{}
 	for i := range rows {
 		if err := js.cancelQueued(ctx, tx, rows[i].QueueJobID); err != nil {
 			return err
 		}
 		if err := js.propagate(ctx, tx, rows[i].ID); err != nil {
 			return err
+		}
+		if t := rows[i].TenantID; t != nil && rows[i].QueueJobID != nil && !tenants[*t] {
+			tenants[*t] = true
+			if err := releaseTenant(ctx, tx, ins, t); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -103,6 +103,9 @@ func (s *JobStore) CompleteIngest(ctx context.Context, id uuid.UUID, res *course
 			estimated_at = NULL WHERE id = ? AND status = 'active'`, id).Error; err != nil {
 			return fmt.Errorf("complete job: %w", err)
 		}
+		if err := releaseTenant(ctx, tx, s.jobs, r.TenantID); err != nil {
+			return err
+		}
 		t, err := txOf(tx)
 		if err != nil {
 			return err

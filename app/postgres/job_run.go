@@ -108,6 +108,9 @@ func (s *JobStore) finish(ctx context.Context, tx *gorm.DB, r *jobRow, status, m
 		if err := releaseMaterial(tx, r.ID, *r.MaterialID, status, msg); err != nil {
 			return err
 		}
+		if err := releaseTenant(ctx, tx, s.jobs, r.TenantID); err != nil {
+			return err
+		}
 	}
 	return s.propagate(ctx, tx, r.ID)
 }

@@ -46,6 +46,20 @@ func (s *KeyStore) LookupKey(ctx context.Context, keyHash string) (*course.KeyRe
 	return &r, nil
 }
 
+// KeyHashes lists the key_hash of every key (one row per key issued; the
+// hashes are what the table already holds, never a secret).
+func (s *KeyStore) KeyHashes(ctx context.Context) ([]string, error) {
+	rows, err := s.db.Pool.Query(ctx, `SELECT key_hash FROM api_keys`)
+	if err != nil {
+		return nil, fmt.Errorf("list key hashes: %w", err)
+	}
+	hashes, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("list key hashes: %w", err)
+	}
+	return hashes, nil
+}
+
 // TouchKey records the last use of a key, at most once per
 // course.KeyTouchEvery, so the hot path never writes on every request.
 func (s *KeyStore) TouchKey(ctx context.Context, keyID uuid.UUID) error {

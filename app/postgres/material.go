@@ -57,6 +57,7 @@ type materialRow struct {
 	ContentType      *string    `gorm:"column:content_type"`
 	RawHash          *string    `gorm:"column:raw_hash"`
 	RawSize          *int64     `gorm:"column:raw_size_bytes"`
+	RawETag          *string    `gorm:"column:raw_etag"`
 	ProcessedRawHash *string    `gorm:"column:processed_raw_hash"`
 	ProcessedHash    *string    `gorm:"column:processed_hash"`
 	ProcessedContent *string    `gorm:"column:processed_content"`
@@ -74,7 +75,7 @@ func toMaterial(r *materialRow) *course.Material {
 	return &course.Material{
 		ID: r.ID, TenantID: r.TenantID, NodeID: r.NodeID, SourceType: course.SourceType(r.SourceType), Order: r.Order,
 		SourceURL: r.SourceURL, StorageKey: r.StorageKey, Filename: r.Filename, ContentType: r.ContentType,
-		RawHash: r.RawHash, RawSize: r.RawSize, ProcessedRawHash: r.ProcessedRawHash,
+		RawHash: r.RawHash, RawSize: r.RawSize, RawETag: r.RawETag, ProcessedRawHash: r.ProcessedRawHash,
 		ProcessedHash: r.ProcessedHash, ProcessedContent: r.ProcessedContent, ProcessedAt: r.ProcessedAt,
 		JobID: r.JobID, PendingSince: r.PendingSince, ErrorMessage: r.ErrorMessage,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
@@ -114,7 +115,7 @@ func (s *MaterialStore) CreateMaterial(ctx context.Context, tenantID uuid.UUID, 
 	row := &materialRow{
 		ID: id, TenantID: tenantID, NodeID: in.NodeID, SourceType: string(in.SourceType), SourceURL: in.SourceURL,
 		StorageKey: in.StorageKey, Filename: in.Filename, ContentType: in.ContentType,
-		RawHash: in.RawHash, RawSize: in.RawSize,
+		RawHash: in.RawHash, RawSize: in.RawSize, RawETag: in.RawETag,
 	}
 	var created *course.Material
 	err = s.tx(ctx, func(tx *gorm.DB) error {

@@ -26,6 +26,20 @@ import (
 // worker starts the job is retried and completes.
 func TestWorkerKilledMidJobIsRetried(t *testing.T) {
 	t.Parallel()
+	workerKilledMidJob(t, map[string]string{"WORKER_JOB_TIMEOUT": "20s", "WORKER_RESCUE_GRACE": "1s"})
+}
+
+// TestDeadWorkersJobTakenBackOnStaleHeartbeat: with the production job
+// timeout (hours), a killed worker's job used to stay running until
+// River's rescuer (timeout + grace: 6 h 15 min for media). It is taken
+// back as soon as the worker's heartbeat is older than WORKER_STALE_AFTER.
+func TestDeadWorkersJobTakenBackOnStaleHeartbeat(t *testing.T) {
+	t.Parallel()
+	workerKilledMidJob(t, map[string]string{"WORKER_JOB_TIMEOUT": "6h", "WORKER_RESCUE_GRACE": "15m",
+		"WORKER_STALE_AFTER": "3s", "JOB_REAPER_INTERVAL": "1s"})
+}
+
+func workerKilledMidJob(t *testing.T, timing map[string]string) {
 	bin := mustBuild(t)
 	endpoint, access, secret := versitygw(t, "materials")
 	var calls atomic.Int32
@@ -50,9 +64,12 @@ func TestWorkerKilledMidJobIsRetried(t *testing.T) {
 	for k, v := range map[string]string{
 		"S3_ACCESS_KEY": access, "S3_SECRET_KEY": secret,
 		"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake.URL + "/v1", "EMBEDDINGS_ENABLED": "false", // the fake counts transcriptions only
-		"WORKER_JOB_TIMEOUT": "20s", "WORKER_RESCUE_GRACE": "1s", "WORKER_RETRY_BASE_DELAY": "1s",
-		"WORKER_TMP_DIR": t.TempDir(), "WORKER_SHUTDOWN_TIMEOUT": "2s", "WORKER_IN_PROCESS": "false",
+		"WORKER_RETRY_BASE_DELAY": "1s",
+		"WORKER_TMP_DIR":          t.TempDir(), "WORKER_SHUTDOWN_TIMEOUT": "2s", "WORKER_IN_PROCESS": "false",
 	} {
+		vars[k] = v
+	}
+	for k, v := range timing {
 		vars[k] = v
 	}
 	a := mustServe(t, vars) // the API alone
@@ -103,9 +120,11 @@ func TestWorkerKilledMidJobIsRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = first.cmd.Wait()
+	killed := time.Now()
 
 	second := startWorker(t, bin, vars)
 	deadline := time.Now().Add(150 * time.Second)
+	defer func() { t.Logf("material ready %s after the kill", time.Since(killed).Round(100*time.Millisecond)) }()
 	for {
 		mat := api(http.MethodGet, "/api/v1/materials/"+material, "", nil)
 		if mat["state"] == "ready" {

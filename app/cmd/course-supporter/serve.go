@@ -106,15 +106,22 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, onListenin
 	case <-ctx.Done():
 	}
 	log.Info("app_stopping", "drain_timeout", cfg.HTTP.ShutdownTimeout.String())
+	// SHUTDOWN_TIMEOUT is the whole budget (it must fit the container's
+	// stop_grace_period): the HTTP drain and the in-process workers' stop
+	// run at once within it, never one after the other.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.HTTP.ShutdownTimeout)
 	defer cancel()
+	werrc := make(chan error, 1)
+	if runner != nil {
+		go func() { werrc <- runner.Stop(sctx) }()
+	} else {
+		werrc <- nil
+	}
 	if serr := srv.Shutdown(sctx); err == nil {
 		err = serr
 	}
-	if runner != nil {
-		if werr := runner.Stop(context.WithoutCancel(ctx)); err == nil {
-			err = werr
-		}
+	if werr := <-werrc; err == nil {
+		err = werr
 	}
 	if metricsSrv != nil {
 		_ = metricsSrv.Shutdown(sctx)
@@ -136,6 +143,10 @@ func apiOptions(cfg *config.Config) api.Options {
 		RateLimitEnabled:  cfg.Auth.RateLimitEnabled,
 		KeyCacheTTL:       cfg.Auth.KeyCacheTTL,
 		UploadConcurrency: cfg.Upload.MaxConcurrent,
+		UploadTenantSlots: cfg.Upload.TenantConcurrent,
+		UploadIdle:        cfg.Upload.IdleTimeout,
+		// The upload's own limit plus the form's framing (intake.declaredSlack).
+		MaxRequestBytes: cfg.Upload.MaxBytes + 1<<20,
 		CORS: api.CORSOptions{
 			AllowedOrigins:   cfg.CORS.AllowedOrigins,
 			AllowCredentials: cfg.CORS.AllowCredentials,

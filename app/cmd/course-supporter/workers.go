@@ -55,6 +55,9 @@ func startWorkers(ctx context.Context, cfg *config.Config, d *deps, reg promethe
 		return nil, err
 	}
 	router := ai.router
+	hb, workerID := heartbeat(cfg, d, log)
+	opts := jobsconf.Runner(cfg.Worker, cfg.Ingest, cfg.Limits)
+	opts.WorkerID = workerID
 	r, err := jobs.NewRunner(d.db.SQL, d.db.Pool, jobs.Deps{
 		Store:   d.store,
 		Ingest:  store,
@@ -63,14 +66,13 @@ func startWorkers(ctx context.Context, cfg *config.Config, d *deps, reg promethe
 		Metrics: jobs.NewMetrics(reg),
 		Log:     log,
 		Embed:   embedDeps(cfg, store, ai),
-	}, jobsconf.Runner(cfg.Worker, cfg.Ingest, cfg.Limits))
+	}, opts)
 	if err != nil {
 		return nil, err
 	}
 	if err := r.Start(ctx); err != nil {
 		return nil, err
 	}
-	hb := heartbeat(cfg, d, log)
 	reg.MustRegister(hb.Collector())
 	bctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	w := &workerSet{runner: r, heartbeat: hb, stopBeat: stop, beatDone: make(chan struct{})}
@@ -81,8 +83,10 @@ func startWorkers(ctx context.Context, cfg *config.Config, d *deps, reg promethe
 	return w, nil
 }
 
-// heartbeat builds the heartbeat writer of this process.
-func heartbeat(cfg *config.Config, d *deps, log *slog.Logger) *jobs.Heartbeater {
+// heartbeat builds the heartbeat writer of this process and returns its
+// worker id, which is also the River client id (so the reaper can match a
+// running job to its worker's heartbeat).
+func heartbeat(cfg *config.Config, d *deps, log *slog.Logger) (*jobs.Heartbeater, string) {
 	host, _ := os.Hostname()
 	suffix := make([]byte, 4)
 	_, _ = rand.Read(suffix)
@@ -95,7 +99,7 @@ func heartbeat(cfg *config.Config, d *deps, log *slog.Logger) *jobs.Heartbeater 
 		Beat:     func(ctx context.Context) error { return d.db.Beat(ctx, row) },
 		Interval: cfg.Worker.HeartbeatInterval,
 		Log:      log,
-	}
+	}, row.WorkerID
 }
 
 // newProcessor builds the ingest processors: poppler and ffmpeg from PATH,

@@ -27,12 +27,13 @@ func Runner(w config.Worker, in config.Ingest, lim config.Limits) jobs.Options {
 		TmpDir:         w.TmpDir,
 		ReaperInterval: w.ReaperInterval,
 		MaxWait:        w.MaxWait,
+		StaleAfter:     w.StaleAfter,
 	}
 }
 
 // Enqueue returns the enqueuer options of a worker configuration.
 func Enqueue(w config.Worker) jobs.EnqueueOptions {
-	return jobs.EnqueueOptions{Window: Window(w.HeavyWindow), MaxAttempts: w.MaxTries}
+	return jobs.EnqueueOptions{Window: Window(w.HeavyWindow), MaxAttempts: w.MaxTries, TenantSlots: w.IngestTenantSlots}
 }
 
 // Window is the heavy-work window of a configuration.
