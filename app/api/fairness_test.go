@@ -13,6 +13,7 @@ import (
 
 	"github.com/course-supporter/course-supporter/app/fetch"
 	"github.com/course-supporter/course-supporter/app/ingest"
+	"github.com/course-supporter/course-supporter/app/internal/jobsconf"
 	"github.com/course-supporter/course-supporter/app/jobs"
 	"github.com/course-supporter/course-supporter/app/logging"
 	"github.com/course-supporter/course-supporter/app/postgres"
@@ -40,7 +41,9 @@ func (p slowFiles) File(ctx context.Context, src ingest.Source) (*ingest.SourceD
 // per-tenant limit of WORKER_INGEST_TENANT_SLOTS.
 func (s *stack) withTenantSlots(n int) {
 	s.t.Helper()
-	enq, err := jobs.NewEnqueuer(s.db.SQL, jobs.EnqueueOptions{MaxAttempts: 3, TenantSlots: n})
+	eo := jobsconf.DefaultEnqueue()
+	eo.TenantSlots = n
+	enq, err := jobs.NewEnqueuer(s.db.SQL, eo)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -88,7 +91,7 @@ func TestOneTenantCannotHoldTheIngestQueue(t *testing.T) {
 	r, err := jobs.NewRunner(s.db.SQL, s.db.Pool, jobs.Deps{
 		Store: s.store, Ingest: s.deps.Jobs.(*postgres.JobStore), Process: proc,
 		Log: logging.New(s.logs, logging.Options{Format: "json", Level: "debug"}),
-	}, jobs.Options{IngestMax: 2, RetryBaseDelay: 200 * time.Millisecond, ShutdownTimeout: 2 * time.Second, TmpDir: t.TempDir()})
+	}, fairnessOptions(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,4 +145,12 @@ func TestOneTenantCannotHoldTheIngestQueue(t *testing.T) {
 		WHERE t.name = 'a' AND j.status = 'complete'`); n != 20 {
 		t.Fatalf("%d of A's 20 documents complete", n)
 	}
+}
+
+// fairnessOptions are the configuration's worker options with two ingest
+// slots and a short backoff and soft stop.
+func fairnessOptions(tmp string) jobs.Options {
+	o := jobsconf.Defaults(tmp)
+	o.IngestMax, o.RetryBaseDelay, o.ShutdownTimeout = 2, 200*time.Millisecond, 2*time.Second
+	return o
 }

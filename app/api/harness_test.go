@@ -108,7 +108,9 @@ func mustStackOn(t testing.TB, db *postgres.DB, opt ...func(*api.Options)) *stac
 	for _, f := range opt {
 		f(&o)
 	}
-	enq, err := jobs.NewEnqueuer(db.SQL, jobsconf.DefaultEnqueue())
+	eo := jobsconf.DefaultEnqueue()
+	eo.TenantSlots = 0 // no per-tenant limit unless a test asks (withTenantSlots)
+	enq, err := jobs.NewEnqueuer(db.SQL, eo)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -160,7 +160,7 @@ func TestDefaultSectionsMatchLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := config.DefaultWorker()
-	if w.IngestMaxJobs != 1 || w.MaxTries != 3 || w.JobTimeout != 6*time.Hour || w.MaintenanceMax != 1 ||
+	if w.IngestMaxJobs != 2 || w.MaxTries != 3 || w.JobTimeout != 6*time.Hour || w.MaintenanceMax != 1 ||
 		w.RetryBaseDelay != 30*time.Second || w.RescueGrace != 15*time.Minute || w.MaxWait != 72*time.Hour {
 		t.Fatalf("worker defaults %+v", w)
 	}
