@@ -97,6 +97,10 @@ func (s *JobStore) CompleteIngest(ctx context.Context, id uuid.UUID, res *course
 			estimated_at = NULL WHERE id = ? AND status = 'active'`, id).Error; err != nil {
 			return fmt.Errorf("complete job: %w", err)
 		}
+		// Generate jobs waiting for this ingest start now, not at the reaper's next pass.
+		if err := s.releaseDependents(ctx, tx, id); err != nil {
+			return err
+		}
 		t, err := txOf(tx)
 		if err != nil {
 			return err
