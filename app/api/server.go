@@ -66,6 +66,9 @@ type Deps struct {
 	Jobs      course.JobService
 	Intake    course.MaterialIntake
 	Costs     course.CostReporter
+	// Generation plans generate/refine; Structures reads snapshots.
+	Generation course.GenerationService
+	Structures course.StructureService
 	// Metrics records Prometheus series; nil disables them.
 	Metrics *Metrics
 }
@@ -122,6 +125,8 @@ func New(deps Deps, opts Options) *Server {
 	s.registerMaterials()
 	s.registerJobs()
 	s.registerReports()
+	s.registerGeneration()
+	s.registerStructure()
 	s.registerDocs()
 	return s
 }

@@ -43,6 +43,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, onListenin
 	defer d.db.Close()
 	materials := postgres.NewMaterialStore(d.db, d.enqueuer)
 	nodes := postgres.NewNodeStore(d.db, d.enqueuer)
+	generation := postgres.NewGenerationStore(d.db, d.enqueuer)
 	reg := newRegistry(d.db)
 	metrics := api.NewMetrics(reg)
 	srv := api.New(api.Deps{
@@ -60,7 +61,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, onListenin
 		Jobs:      postgres.NewJobStore(d.db, d.enqueuer),
 		Intake: intake.New(intake.Deps{Nodes: nodes, Materials: materials, Objects: d.store, Observer: metrics, Log: log},
 			intakeOptions(cfg)),
-		Costs:  postgres.NewCallStore(d.db),
+		Costs:      postgres.NewCallStore(d.db),
+		Generation: generation,
+		Structures: generation,
 	}, apiOptions(cfg))
 
 	var runner *workerSet

@@ -58,6 +58,9 @@ func startWorkers(ctx context.Context, cfg *config.Config, d *deps, reg promethe
 		Ingest:  store,
 		Reaper:  store,
 		Process: newProcessor(cfg, router, d.llm.prompts),
+		Steps:   postgres.NewGenerationStore(d.db, d.enqueuer),
+		LLM:     router,
+		Prompts: d.llm.prompts,
 		Metrics: jobs.NewMetrics(reg),
 		Log:     log,
 	}, jobs.Options{
@@ -65,6 +68,11 @@ func startWorkers(ctx context.Context, cfg *config.Config, d *deps, reg promethe
 		ShutdownTimeout: cfg.Worker.ShutdownTimeout,
 		IngestMax:       cfg.Worker.IngestMaxJobs,
 		IngestTimeout:   cfg.Worker.JobTimeout,
+		GenerateMax:     cfg.Worker.MaxJobs,
+		Generation: jobs.GenerationOptions{
+			Strategy: cfg.LLM.StructuringStrategy, MaxTokens: cfg.LLM.MaxOutputTokens,
+			Budget: cfg.LLM.ContextTokenBudget, Timeout: cfg.Worker.StepTimeout,
+		},
 		RescueGrace:     cfg.Worker.RescueGrace,
 		Window:          window(cfg),
 		Chunking: ingest.ChunkConfig{
@@ -88,6 +96,7 @@ func startWorkers(ctx context.Context, cfg *config.Config, d *deps, reg promethe
 	hb.Once(bctx)
 	go func() { defer close(w.beatDone); hb.Run(bctx) }()
 	log.Info("worker_started", "logger", "worker", "ingest_max_jobs", cfg.Worker.IngestMaxJobs,
+		"generation_max_jobs", cfg.Worker.MaxJobs,
 		"heavy_window", cfg.Worker.HeavyWindow.String())
 	return w, nil
 }
@@ -100,7 +109,7 @@ func heartbeat(cfg *config.Config, d *deps, log *slog.Logger) *jobs.Heartbeater 
 	row := postgres.Heartbeat{
 		WorkerID: fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(suffix)),
 		Hostname: host, PID: os.Getpid(), Version: version, StartedAt: time.Now(),
-		Queues: []string{jobs.QueueIngest, jobs.QueueMaintenance},
+		Queues: []string{jobs.QueueIngest, jobs.QueueGeneration, jobs.QueueMaintenance},
 	}
 	return &jobs.Heartbeater{
 		Beat:     func(ctx context.Context) error { return d.db.Beat(ctx, row) },
