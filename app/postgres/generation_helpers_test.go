@@ -2,6 +2,8 @@ package postgres_test
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -140,3 +142,11 @@ func (f *genFixture) mapping(node, pres, video uuid.UUID, slide, start int, end 
 		VALUES ($1, $2, $3, $4, $5, 'x', $6, $7, $8)`, id, node, pres, video, slide, start, end, state)
 	return id
 }
+
+func sorted(in []uuid.UUID) []uuid.UUID {
+	out := append([]uuid.UUID{}, in...)
+	slices.SortFunc(out, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
+	return out
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }

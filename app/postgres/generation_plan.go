@@ -274,12 +274,15 @@ func (p *planner) newIngest(m *materialRow) (uuid.UUID, error) {
 	if err := insertIngestJob(p.ctx, p.tx, p.s.jobs, m); err != nil {
 		return uuid.Nil, err
 	}
-	var id uuid.UUID
+	var id []uuid.UUID
 	if err := p.tx.Raw(`SELECT job_id FROM material_entries WHERE id = ?`, m.ID).Scan(&id).Error; err != nil {
 		return uuid.Nil, fmt.Errorf("read new ingest job: %w", err)
 	}
-	p.addIngest(id)
-	return id, nil
+	if len(id) != 1 {
+		return uuid.Nil, fmt.Errorf("material %s has no ingest job", m.ID)
+	}
+	p.addIngest(id[0])
+	return id[0], nil
 }
 
 // insert creates a step job on node with its dependencies; its queue

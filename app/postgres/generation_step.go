@@ -145,12 +145,15 @@ func storeSnapshot(tx *gorm.DB, r *jobRow, p stepParams, res *course.StepResult)
 		return nil, fmt.Errorf("insert snapshot: %w", err)
 	}
 	if len(inserted) == 0 { // a crashed attempt's twin already stored it
-		var existing uuid.UUID
+		var existing []uuid.UUID
 		if err := tx.Raw(`SELECT id FROM structure_snapshots WHERE materialnode_id = ? AND node_fingerprint = ?
 			AND mode = ? AND step_type = ?`, *r.NodeID, res.Fingerprint, p.Mode, r.Type).Scan(&existing).Error; err != nil {
 			return nil, fmt.Errorf("read existing snapshot: %w", err)
 		}
-		return &existing, nil
+		if len(existing) != 1 {
+			return nil, fmt.Errorf("snapshot of job %s: conflicting row not found", r.ID)
+		}
+		return &existing[0], nil
 	}
 	if err := storeStructureNodes(tx, id, course.Flatten(st)); err != nil {
 		return nil, err
