@@ -57,8 +57,9 @@ type structureInput struct {
 }
 
 type historyInput struct {
-	NodePath
-	pageInput
+	ID     string `path:"id" format:"uuid" doc:"Node id"`
+	Limit  int    `query:"limit" default:"20" minimum:"1" maximum:"100"`
+	Offset int    `query:"offset" default:"0" minimum:"0" maximum:"2147483647"`
 }
 
 type snapshotInput struct {

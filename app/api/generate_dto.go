@@ -83,7 +83,7 @@ type SnapshotSummaryResponse struct {
 	Corrections       []CorrectionResponse `json:"corrections" nullable:"true"`
 	JobID             *string              `json:"job_id" nullable:"true"`
 	CallID            *string              `json:"externalservicecall_id" nullable:"true"`
-	ServiceCall       *ServiceCallResponse `json:"service_call" nullable:"true"`
+	ServiceCall       *ServiceCallResponse `json:"service_call" doc:"The audited model call (null when the snapshot was stored without one)"`
 	CreatedAt         time.Time            `json:"created_at"`
 }
 
