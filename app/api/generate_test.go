@@ -107,7 +107,7 @@ func TestGenerateEndToEnd(t *testing.T) {
 		ID, StepType, Summary, Mode string
 		StepTypeJ                   string `json:"step_type"`
 		Corrections                 []map[string]any
-		ServiceCall                 map[string]any `json:"service_call"`
+		ServiceCall                 map[string]any   `json:"service_call"`
 		StructureTree               []map[string]any `json:"structure_tree"`
 		Structure                   map[string]any
 	}

@@ -132,7 +132,7 @@ func subtree(tx *gorm.DB, tenantID, id uuid.UUID) (root *treeNode, preorder []*t
 }
 
 // lightMaterialColumns are the material columns without the processed
-// content, which reads as '' when present.
+// content, which reads as ” when present.
 const lightMaterialColumns = `id, tenant_id, materialnode_id, source_type, "order", source_url, storage_key, filename,
 	content_type, raw_hash, raw_size_bytes, processed_raw_hash, processed_hash,
 	CASE WHEN processed_content IS NULL THEN NULL ELSE '' END AS processed_content, processed_at, job_id,

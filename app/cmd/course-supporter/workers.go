@@ -73,8 +73,8 @@ func startWorkers(ctx context.Context, cfg *config.Config, d *deps, reg promethe
 			Strategy: cfg.LLM.StructuringStrategy, MaxTokens: cfg.LLM.MaxOutputTokens,
 			Budget: cfg.LLM.ContextTokenBudget, Timeout: cfg.Worker.StepTimeout,
 		},
-		RescueGrace:     cfg.Worker.RescueGrace,
-		Window:          window(cfg),
+		RescueGrace: cfg.Worker.RescueGrace,
+		Window:      window(cfg),
 		Chunking: ingest.ChunkConfig{
 			Target: cfg.Ingest.ChunkTarget, Max: cfg.Ingest.ChunkMax, Overlap: cfg.Ingest.ChunkOverlap,
 			MaxChunks: cfg.Limits.MaxChunks,
