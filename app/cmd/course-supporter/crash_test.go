@@ -50,7 +50,7 @@ func TestWorkerKilledMidJobIsRetried(t *testing.T) {
 	for k, v := range map[string]string{
 		"S3_ACCESS_KEY": access, "S3_SECRET_KEY": secret,
 		"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake.URL + "/v1",
-		"WORKER_JOB_TIMEOUT": "20s", "WORKER_RESCUE_GRACE": "1s", "WORKER_RETRY_BASE_DELAY": "1s",
+		"WORKER_JOB_TIMEOUT": "20s", "WORKER_STEP_TIMEOUT": "20s", "WORKER_RESCUE_GRACE": "1s", "WORKER_RETRY_BASE_DELAY": "1s",
 		"WORKER_TMP_DIR": t.TempDir(), "WORKER_SHUTDOWN_TIMEOUT": "2s", "WORKER_IN_PROCESS": "false",
 	} {
 		vars[k] = v
