@@ -25,7 +25,7 @@ type genStack struct {
 	key  string
 }
 
-func newGenStack(t *testing.T, o jobs.GenerationOptions) *genStack {
+func newGenStack(t testing.TB, o jobs.GenerationOptions) *genStack {
 	t.Helper()
 	s := mustStack(t)
 	_, key := s.tenantWithKey("gen")

@@ -149,6 +149,10 @@ func NewRunner(db *sql.DB, pool *pgxpool.Pool, deps Deps, opts Options) (*Runner
 		Workers:      workers,
 		PeriodicJobs: periodic,
 		RetryPolicy:  bo,
+		// A released step is picked up within 20 ms of its insert's
+		// notification instead of River's default 100 ms: a deep plan is
+		// a chain of releases (docs/design/generation.md, "Execution").
+		FetchCooldown: 20 * time.Millisecond,
 		// A job still running after its timeout plus the grace belongs to
 		// a dead worker: River makes it retryable again (docs/design/jobs.md, "Reaper").
 		RescueStuckJobsAfter: max(opts.IngestTimeout, opts.Generation.Timeout) + opts.RescueGrace,
