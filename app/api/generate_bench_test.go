@@ -49,14 +49,14 @@ func (c *llmClock) busy(from time.Time) time.Duration {
 func BenchmarkGenerate3Level10Nodes(b *testing.B) {
 	g := newGenStack(b, jobs.GenerationOptions{})
 	clock := &llmClock{}
-	g.chat.Answer = func(r llmtest.ChatRequest) llmtest.Reply {
+	g.chat.SetAnswer(func(r llmtest.ChatRequest) llmtest.Reply {
 		start := time.Now()
 		time.Sleep(50 * time.Millisecond)
 		clock.mu.Lock()
 		clock.intervals = append(clock.intervals, [2]time.Time{start, time.Now()})
 		clock.mu.Unlock()
 		return llmtest.Reply{Status: http.StatusOK, Content: llmtest.StructureFor(r.Node)}
-	}
+	})
 	var wall, busy, overhead time.Duration
 	calls := 0
 	b.ResetTimer()

@@ -29,12 +29,12 @@ func TestGeneratePermanentFailurePropagates(t *testing.T) {
 	t.Parallel()
 	g := newGenStack(t, jobs.GenerationOptions{})
 	c := g.course3()
-	g.chat.Answer = func(r llmtest.ChatRequest) llmtest.Reply {
+	g.chat.SetAnswer(func(r llmtest.ChatRequest) llmtest.Reply {
 		if r.Node == "Lesson B1" {
 			return llmtest.Reply{Status: http.StatusBadRequest}
 		}
 		return llmtest.Reply{Status: http.StatusOK, Content: llmtest.StructureFor(r.Node)}
-	}
+	})
 	js := jobsByNode(g.settle(g.plan(c.root, "generate", nil)))
 	b1, b, root := js["generate "+c.b1], js["generate "+c.b], js["generate "+c.root]
 	if b1["status"] != "failed" || b1["error_message"] != "Structuring was rejected by every configured model" || b1["attempt"] != 1.0 {
@@ -64,14 +64,14 @@ func TestGenerateMalformedReplyMovesToNextModel(t *testing.T) {
 	g := newGenStack(t, jobs.GenerationOptions{})
 	root := g.child("", "Solo")
 	g.markdown(root, "solo.md", "# Solo\n\nOne node course.\n")
-	g.chat.Answer = func(r llmtest.ChatRequest) llmtest.Reply {
+	g.chat.SetAnswer(func(r llmtest.ChatRequest) llmtest.Reply {
 		if r.Model == "model-a" {
 			// Valid JSON, but core and mentioned concepts overlap.
 			return llmtest.Reply{Status: http.StatusOK, Content: `{"title":"x","summary":"s","modules":[{"title":"m"}],` +
 				`"core_concepts":["Loops"],"mentioned_concepts":[" loops "]}`}
 		}
 		return llmtest.Reply{Status: http.StatusOK, Content: llmtest.StructureFor(r.Node)}
-	}
+	})
 	js := g.settle(g.plan(root, "generate", nil))
 	if js[0]["status"] != "complete" {
 		t.Fatalf("job %v", js[0])
@@ -93,12 +93,12 @@ func TestGenerateNodeDeletedMidGeneration(t *testing.T) {
 	g := newGenStack(t, jobs.GenerationOptions{})
 	c := g.course3()
 	release := make(chan struct{})
-	g.chat.Answer = func(r llmtest.ChatRequest) llmtest.Reply {
+	g.chat.SetAnswer(func(r llmtest.ChatRequest) llmtest.Reply {
 		if r.Node == "Lesson A1" || r.Node == "Lesson A2" {
 			<-release
 		}
 		return llmtest.Reply{Status: http.StatusOK, Content: llmtest.StructureFor(r.Node)}
-	}
+	})
 	plan := g.plan(c.root, "generate", nil)
 	eventually(t, 30*time.Second, "a step of Module A runs", func() bool {
 		_, r := requestFor(g.chat.Requests(), "Lesson A1", "generate")

@@ -77,14 +77,20 @@ type Reply struct {
 
 // Chat is a fake OpenAI chat-completions server for structuring calls.
 // By default it answers a valid CourseStructure for the prompt's node
-// (title "Outline of <node>", summary "Summary of <node>"); Answer
-// overrides that per request. Delay holds every reply back.
+// (title "Outline of <node>", summary "Summary of <node>"); SetAnswer
+// overrides that per request.
 type Chat struct {
 	*httptest.Server
 	mu     sync.Mutex
 	reqs   []ChatRequest
-	Answer func(ChatRequest) Reply
-	Delay  time.Duration
+	answer func(ChatRequest) Reply
+}
+
+// SetAnswer replaces the default answer (nil restores it).
+func (c *Chat) SetAnswer(f func(ChatRequest) Reply) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.answer = f
 }
 
 // NewChat starts the fake; it stops with the test.
@@ -134,11 +140,8 @@ func (c *Chat) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	c.mu.Lock()
 	c.reqs = append(c.reqs, req)
-	answer, delay := c.Answer, c.Delay
+	answer := c.answer
 	c.mu.Unlock()
-	if delay > 0 {
-		time.Sleep(delay)
-	}
 	rep := Reply{Status: http.StatusOK, Content: StructureFor(req.Node)}
 	if answer != nil {
 		rep = answer(req)
