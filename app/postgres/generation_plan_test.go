@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"context"
 	"sync"
 	"testing"
 
@@ -268,5 +269,60 @@ func TestGenerateConcurrentRequestsOneWins(t *testing.T) {
 		if ok != 1 {
 			t.Fatalf("round %d: %d plans accepted, want 1", round, ok)
 		}
+	}
+}
+
+// Ensure an ingest completion releases the generate job waiting for it
+// in its own transaction (no reaper pass), and a step completion its
+// dependents: the job gets its queue record at once.
+func TestCompletionReleasesDependents(t *testing.T) {
+	t.Parallel()
+	f := newGenFixture(t)
+	root := f.node(uuid.Nil, "R", nil)
+	leaf := f.node(root, "Leaf", nil)
+	m, err := f.materials.CreateMaterial(f.ctx, f.tenant, course.NewMaterial{NodeID: leaf,
+		SourceType: course.SourceText, SourceURL: "https://example.com/a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := f.gen.Generate(f.ctx, f.tenant, root, course.ModeFree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leafGen, rootGen := plan.Generation[0], plan.Generation[1]
+	if leafGen.QueueRef != nil || !same(leafGen.DependsOn, []uuid.UUID{*m.JobID}) {
+		t.Fatalf("leaf generate %+v", leafGen)
+	}
+	queued := func(id uuid.UUID) bool {
+		return f.one(`SELECT queue_job_id IS NOT NULL FROM jobs WHERE id = $1`, id).(bool)
+	}
+	if v, _, err := f.jobs.StartIngest(f.ctx, *m.JobID); err != nil || v != course.StartRun {
+		t.Fatalf("start ingest %v %v", v, err)
+	}
+	if err := f.jobs.CompleteIngest(f.ctx, *m.JobID, &course.IngestResult{ProcessedContent: `{}`, ProcessedHash: "h",
+		RawHash: "r", External: true}, func(context.Context, course.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !queued(leafGen.ID) || queued(rootGen.ID) {
+		t.Fatal("the ingest completion did not release (only) the leaf's generate job")
+	}
+	// The leaf's step completes: the root's generate is released with it.
+	if v, task, err := f.gen.StartStep(f.ctx, leafGen.ID); err != nil || v != course.StartRun || task.NodeID != leaf {
+		t.Fatalf("start step %v %+v %v", v, task, err)
+	}
+	in, err := f.gen.LoadStep(f.ctx, &course.StepTask{TenantID: f.tenant, NodeID: leaf, Mode: course.ModeFree, Step: course.StepGenerate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &course.Structure{Title: "t", Summary: "s", Modules: []course.Module{{Title: "m"}}}
+	if err := f.gen.CompleteStep(f.ctx, leafGen.ID, &course.StepResult{Fingerprint: in.Fingerprint, Structure: []byte(`{"title":"t"}`),
+		Parsed: st}, func(context.Context, course.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !queued(rootGen.ID) {
+		t.Fatal("the step completion did not release the root's generate job")
+	}
+	if n := f.one(`SELECT count(*) FROM structure_nodes`).(int64); n != 1 {
+		t.Errorf("%d structure nodes, want 1 module", n)
 	}
 }
