@@ -130,6 +130,8 @@ func mustStackOn(t testing.TB, db *postgres.DB, opt ...func(*api.Options)) *stac
 		Mappings:  postgres.NewMappingStore(db),
 		Search:    &course.Searcher{Chunks: postgres.NewSearchStore(db, 100)}, // text only: embeddings off
 	}
+	deps.Generation = postgres.NewGenerationStore(db, enq)
+	deps.Structures = deps.Generation.(*postgres.GenerationStore)
 	in := intake.Options{MaxBytes: 1 << 30, PresignTTL: 15 * time.Minute, ObjectURLBase: fake.URL + "/" + fake.Bucket,
 		Platforms: course.DefaultPlatforms}
 	t.Cleanup(func() {

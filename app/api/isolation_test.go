@@ -47,8 +47,13 @@ var isolationCases = map[string]struct {
 	"GET /api/v1/reports/cost":                         {listOnly: true},
 	"POST /api/v1/nodes/{id}/slide-mapping": {body: map[string]any{"mappings": []any{map[string]any{
 		"presentation_materialentry_id": "x", "video_materialentry_id": "y", "slide_number": 1, "video_timecode_start": "00:00"}}}},
-	"GET /api/v1/nodes/{id}/slide-mapping":      {},
-	"DELETE /api/v1/slide-mapping/{mapping_id}": {},
+	"GET /api/v1/nodes/{id}/slide-mapping":             {},
+	"DELETE /api/v1/slide-mapping/{mapping_id}":        {},
+	"POST /api/v1/nodes/{id}/generate":                 {body: map[string]any{"mode": "free"}},
+	"POST /api/v1/nodes/{id}/refine":                   {body: map[string]any{}},
+	"GET /api/v1/nodes/{id}/structure":                 {},
+	"GET /api/v1/nodes/{id}/structure/history":         {},
+	"GET /api/v1/nodes/{id}/structure/snapshots/{sid}": {},
 }
 
 // Ensure another tenant's resources are always 404, never 403 or 2xx, on
@@ -76,6 +81,12 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 		t.Fatalf("the owner cannot create a mapping: %+v", vmap)
 	}
 	victimMapping := vmap.Mappings[0]["id"].(string)
+
+	// A snapshot of the victim's chapter (its structure routes must not
+	// leak it, not even through the attacker's own node).
+	victimSnapshot := uuid.Must(uuid.NewV7()).String()
+	s.exec(`INSERT INTO structure_snapshots (id, materialnode_id, node_fingerprint, mode, step_type, structure, summary)
+		VALUES ($1, $2, 'fp', 'free', 'generate', '{"title":"secret"}', 'secret summary')`, victimSnapshot, victimChild)
 
 	var routes []string
 	for path, item := range s.srv.OpenAPI().Paths {
@@ -113,7 +124,8 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 			want, detail = http.StatusForbidden, "Key does not belong to tenant."
 		}
 		for _, foreign := range []string{victimChild, victimRoot} {
-			p := strings.NewReplacer("{id}", foreign, "{mid}", victimMaterial, "{key}", victimObject, "{job_id}", victimJob, "{mapping_id}", victimMapping).Replace(path) + tc.query
+			p := strings.NewReplacer("{id}", foreign, "{mid}", victimMaterial, "{key}", victimObject, "{job_id}", victimJob,
+				"{mapping_id}", victimMapping, "{sid}", victimSnapshot).Replace(path) + tc.query
 			var r reply
 			if tc.body == "multipart" {
 				r = s.upload(attackerKey, foreign, field("source_type", "text"), file("x.txt", []byte("x")))
@@ -138,6 +150,16 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 	r := s.call(http.MethodPost, "/api/v1/nodes/"+attackerRoot+"/move", attackerKey, map[string]any{"parent_materialnode_id": victimRoot})
 	if r.Status != http.StatusNotFound {
 		t.Errorf("move under a foreign parent: %d", r.Status)
+	}
+	// Another node's snapshot id under one's own node is not found.
+	if r := s.call(http.MethodGet, "/api/v1/nodes/"+attackerRoot+"/structure/snapshots/"+victimSnapshot, attackerKey, nil); r.Status != http.StatusNotFound || r.detail(t) != "Snapshot not found." {
+		t.Errorf("foreign snapshot under the attacker's node: %d %s", r.Status, r.Raw)
+	}
+	if r := s.call(http.MethodGet, "/api/v1/nodes/"+victimChild+"/structure/snapshots/"+victimSnapshot, victimKey, nil); r.Status != http.StatusOK || !contains(string(r.Raw), "secret summary") {
+		t.Errorf("the owner cannot read its snapshot: %d %s", r.Status, r.Raw)
+	}
+	if n := s.count(`SELECT count(*) FROM jobs WHERE job_type <> 'ingest'`); n != 0 {
+		t.Errorf("the attacker's generate/refine created %d jobs", n)
 	}
 	// The list shows only the caller's roots.
 	page := s.call(http.MethodGet, "/api/v1/nodes", attackerKey, nil).json(t)

@@ -76,6 +76,9 @@ type Deps struct {
 	Costs     course.CostReporter
 	Mappings  course.MappingService
 	Search    course.SearchService
+	// Generation plans generate/refine; Structures reads snapshots.
+	Generation course.GenerationService
+	Structures course.StructureService
 	// Metrics records Prometheus series; nil disables them.
 	Metrics *Metrics
 }
@@ -136,6 +139,8 @@ func New(deps Deps, opts Options) *Server {
 	s.registerJobs()
 	s.registerReports()
 	s.registerSearch()
+	s.registerGeneration()
+	s.registerStructure()
 	s.registerDocs()
 	return s
 }

@@ -17,3 +17,7 @@ func DefaultIngest() Ingest { return newLoader(emptyEnv).loadIngest("development
 // DefaultLimits are the per-document bounds of an environment that sets
 // none of the INGEST_MAX_* or FETCH_MIN_* variables.
 func DefaultLimits() Limits { return newLoader(emptyEnv).loadLimits() }
+
+// DefaultLLM is the LLM configuration of a development environment that
+// sets none of its variables (strategy, output tokens, context budget).
+func DefaultLLM() LLM { return newLoader(emptyEnv).loadLLM("development") }

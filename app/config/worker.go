@@ -17,6 +17,8 @@ type Worker struct {
 	// the queue at once (0: no limit); the rest wait their turn.
 	IngestTenantSlots int
 	JobTimeout        time.Duration // ingest attempt limit
+	MaxJobs           int           // generation queue concurrency (WORKER_MAX_JOBS)
+	StepTimeout       time.Duration // generation step attempt limit
 	MaxTries          int
 	// RescueGrace is added to the longest job timeout before a job still
 	// marked running is taken for a dead worker's and retried.
@@ -67,6 +69,8 @@ func (l *loader) loadWorker() Worker {
 		ShutdownTimeout: l.duration("WORKER_SHUTDOWN_TIMEOUT", 60*time.Second),
 		IngestMaxJobs:   int(l.integer("WORKER_INGEST_MAX_JOBS", 2, 1, 64)),
 		JobTimeout:      l.duration("WORKER_JOB_TIMEOUT", 21600*time.Second),
+		MaxJobs:         int(l.integer("WORKER_MAX_JOBS", 2, 1, 64)),
+		StepTimeout:     l.duration("WORKER_STEP_TIMEOUT", 1800*time.Second),
 		MaxTries:        int(l.integer("WORKER_MAX_TRIES", 3, 1, 25)),
 		RescueGrace:     l.duration("WORKER_RESCUE_GRACE", 15*time.Minute),
 		TmpDir:          l.str("WORKER_TMP_DIR", "/var/tmp/course-supporter"),
@@ -89,6 +93,9 @@ func (l *loader) loadWorker() Worker {
 	}
 	if w.JobTimeout <= 0 {
 		l.fail("WORKER_JOB_TIMEOUT", "must be positive")
+	}
+	if w.StepTimeout <= 0 {
+		l.fail("WORKER_STEP_TIMEOUT", "must be positive")
 	}
 	if w.RescueGrace <= 0 {
 		l.fail("WORKER_RESCUE_GRACE", "must be positive")

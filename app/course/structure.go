@@ -1,5 +1,7 @@
 package course
 
+import "encoding/json"
+
 // Structure is the CourseStructure outline a structuring model returns
 // (docs/design/llm.md, "CourseStructure"). The JSON schema the router
 // validates replies against lives with the prompts (app/llm); these
@@ -85,6 +87,38 @@ type StructureContext struct {
 	Target    ContextTarget     `json:"target"`
 	Mode      string            `json:"mode"`
 	Documents []ContextDocument `json:"documents"`
+	// The parts below are filled by generation steps (docs/design/generation.md).
+	MaterialTree      []OutlineNode   `json:"material_tree,omitempty"`
+	ChildrenSummaries []NodeSummary   `json:"children_summaries,omitempty"`
+	ParentSummary     *NodeSummary    `json:"parent_summary,omitempty"`
+	SiblingSummaries  []NodeSummary   `json:"sibling_summaries,omitempty"`
+	CurrentStructure  json.RawMessage `json:"current_structure,omitempty"`
+}
+
+// OutlineNode is one node of the material-tree outline: its title and the
+// filenames of its ready materials.
+type OutlineNode struct {
+	NodeID    string        `json:"node_id"`
+	Title     string        `json:"title"`
+	Materials []string      `json:"materials,omitempty"`
+	Children  []OutlineNode `json:"children,omitempty"`
+}
+
+// NodeSummary is the latest summary of a related node.
+type NodeSummary struct {
+	NodeID       string   `json:"node_id"`
+	Title        string   `json:"title"`
+	Summary      string   `json:"summary"`
+	CoreConcepts []string `json:"core_concepts,omitempty"`
+}
+
+// ContextTimecodeRef is a TimecodeRef as the model sees it in the
+// context: the part of a video a validated mapping names; End is nil when
+// the mapping has no end.
+type ContextTimecodeRef struct {
+	VideoMaterialID string `json:"video_material_id"`
+	Start           int    `json:"start"`
+	End             *int   `json:"end,omitempty"`
 }
 
 // ContextTarget is the node being structured.
@@ -109,6 +143,8 @@ type ContextChunk struct {
 	Text      string        `json:"text"`
 	Index     int           `json:"index"`
 	Metadata  ChunkMetadata `json:"metadata"`
+	// TimecodeRefs link a presentation chunk to video (validated mappings).
+	TimecodeRefs []ContextTimecodeRef `json:"timecode_refs,omitempty"`
 }
 
 // ChunkMetadata is the chunk metadata a structure refers to.

@@ -98,14 +98,18 @@ func (e *Enqueuer) ScheduleCleanup(ctx context.Context, tx course.Tx, keys []str
 	return nil
 }
 
-// Schedule inserts the River job of a business job in tx. Only ingest
-// jobs have a worker so far; other types stay waiting (ErrNotQueueable).
+// Schedule inserts the River job of a business job in tx: ingest jobs on
+// the ingest queue, steps on the generation queue; other types stay
+// waiting (ErrNotQueueable).
 // When the heavy-work window defers the job, the ticket says until when.
 func (e *Enqueuer) Schedule(ctx context.Context, tx course.Tx, job *course.Job) (course.QueueTicket, error) {
-	if job.Type == course.JobEmbed {
+	switch job.Type {
+	case course.JobEmbed:
 		return e.scheduleEmbed(ctx, tx, job)
-	}
-	if job.Type != course.JobIngest {
+	case course.JobGenerate, course.JobReconcile, course.JobRefine:
+		return e.scheduleStep(ctx, tx, job)
+	case course.JobIngest:
+	default:
 		return course.QueueTicket{}, course.ErrNotQueueable
 	}
 	t, err := sqlTx(tx)

@@ -11,7 +11,9 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 
+	"github.com/course-supporter/course-supporter/app/course"
 	"github.com/course-supporter/course-supporter/app/ingest"
+	"github.com/course-supporter/course-supporter/app/llm"
 )
 
 // Deps are the services workers use; each worker gets what it needs as
@@ -21,6 +23,11 @@ type Deps struct {
 	Ingest  IngestStore
 	Reaper  Reaper
 	Process Processor
+	// Steps, LLM and Prompts run the generation queue; nil Steps leaves
+	// it off.
+	Steps   course.StepLifecycle
+	LLM     course.LLM
+	Prompts *llm.Prompts
 	Metrics *Metrics
 	Log     *slog.Logger
 	// Embed works embed jobs and embed_backfill when set (embeddings on).
@@ -40,6 +47,8 @@ type Options struct {
 	MaintenanceMax  int           // concurrency of the maintenance queue
 	IngestMax       int           // WORKER_INGEST_MAX_JOBS
 	IngestTimeout   time.Duration // WORKER_JOB_TIMEOUT
+	GenerateMax     int           // WORKER_MAX_JOBS
+	Generation      GenerationOptions
 	// RescueGrace is added to the longest job timeout to decide when a
 	// running job belongs to a dead worker and is retried.
 	RescueGrace time.Duration
@@ -89,6 +98,13 @@ func NewRunner(db *sql.DB, pool *pgxpool.Pool, deps Deps, opts Options) (*Runner
 		}
 		queues[QueueIngest] = river.QueueConfig{MaxWorkers: opts.IngestMax}
 	}
+	if deps.Steps != nil {
+		if err := river.AddWorkerSafely(workers, &StepWorker{Store: deps.Steps, LLM: deps.LLM, Prompts: deps.Prompts,
+			Opts: opts.Generation, Backoff: bo, Metrics: deps.Metrics, Log: base(deps.Log)}); err != nil {
+			return nil, fmt.Errorf("register generation worker: %w", err)
+		}
+		queues[QueueGeneration] = river.QueueConfig{MaxWorkers: opts.GenerateMax}
+	}
 	var periodic []*river.PeriodicJob
 	if deps.Reaper != nil {
 		if err := river.AddWorkerSafely(workers, &ReaperWorker{Store: deps.Reaper, MaxWait: opts.MaxWait,
@@ -109,9 +125,13 @@ func NewRunner(db *sql.DB, pool *pgxpool.Pool, deps Deps, opts Options) (*Runner
 		Workers:      workers,
 		PeriodicJobs: periodic,
 		RetryPolicy:  bo,
+		// A released step is picked up within 20 ms of its insert's
+		// notification instead of River's default 100 ms: a deep plan is
+		// a chain of releases (docs/design/generation.md, "Execution").
+		FetchCooldown: 20 * time.Millisecond,
 		// A job still running after its timeout plus the grace belongs to
 		// a dead worker: River makes it retryable again (docs/design/jobs.md, "Reaper").
-		RescueStuckJobsAfter: opts.IngestTimeout + opts.RescueGrace,
+		RescueStuckJobsAfter: max(opts.IngestTimeout, opts.Generation.Timeout) + opts.RescueGrace,
 		JobTimeout:           opts.IngestTimeout, // the default; workers override it per kind
 		Logger:               log,
 	})

@@ -106,6 +106,10 @@ func (s *JobStore) CompleteIngest(ctx context.Context, id uuid.UUID, res *course
 		if err := releaseTenant(ctx, tx, s.jobs, r.TenantID); err != nil {
 			return err
 		}
+		// Generate jobs waiting for this ingest start now, not at the reaper's next pass.
+		if err := s.releaseDependents(ctx, tx, id); err != nil {
+			return err
+		}
 		t, err := txOf(tx)
 		if err != nil {
 			return err

@@ -44,6 +44,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, onListenin
 	defer d.db.Close()
 	materials := postgres.NewMaterialStore(d.db, d.enqueuer)
 	nodes := postgres.NewNodeStore(d.db, d.enqueuer)
+	generation := postgres.NewGenerationStore(d.db, d.enqueuer)
 	reg := newRegistry(d.db)
 	metrics := api.NewMetrics(reg)
 	ai, err := d.ai(cfg, reg, log)
@@ -66,8 +67,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, onListenin
 		Mappings:  postgres.NewMappingStore(d.db),
 		Intake: intake.New(intake.Deps{Nodes: nodes, Materials: materials, Objects: d.store, Observer: metrics, Log: log},
 			intakeOptions(cfg)),
-		Costs:  postgres.NewCallStore(d.db),
-		Search: searcher(cfg, d, ai, log),
+		Costs:      postgres.NewCallStore(d.db),
+		Search:     searcher(cfg, d, ai, log),
+		Generation: generation,
+		Structures: generation,
 	}, apiOptions(cfg))
 
 	var runner *workerSet

@@ -56,13 +56,16 @@ func startWorkers(ctx context.Context, cfg *config.Config, d *deps, reg promethe
 	}
 	router := ai.router
 	hb, workerID := heartbeat(cfg, d, log)
-	opts := jobsconf.Runner(cfg.Worker, cfg.Ingest, cfg.Limits)
+	opts := jobsconf.Runner(cfg.Worker, cfg.Ingest, cfg.Limits, cfg.LLM)
 	opts.WorkerID = workerID
 	r, err := jobs.NewRunner(d.db.SQL, d.db.Pool, jobs.Deps{
 		Store:   d.store,
 		Ingest:  store,
 		Reaper:  store,
 		Process: newProcessor(cfg, router, d.llm.prompts),
+		Steps:   postgres.NewGenerationStore(d.db, d.enqueuer),
+		LLM:     router,
+		Prompts: d.llm.prompts,
 		Metrics: jobs.NewMetrics(reg),
 		Log:     log,
 		Embed:   embedDeps(cfg, store, ai),
@@ -79,6 +82,7 @@ func startWorkers(ctx context.Context, cfg *config.Config, d *deps, reg promethe
 	hb.Once(bctx)
 	go func() { defer close(w.beatDone); hb.Run(bctx) }()
 	log.Info("worker_started", "logger", "worker", "ingest_max_jobs", cfg.Worker.IngestMaxJobs,
+		"generation_max_jobs", cfg.Worker.MaxJobs,
 		"heavy_window", cfg.Worker.HeavyWindow.String())
 	return w, nil
 }
@@ -93,7 +97,7 @@ func heartbeat(cfg *config.Config, d *deps, log *slog.Logger) (*jobs.Heartbeater
 	row := postgres.Heartbeat{
 		WorkerID: fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(suffix)),
 		Hostname: host, PID: os.Getpid(), Version: version, StartedAt: time.Now(),
-		Queues: []string{jobs.QueueIngest, jobs.QueueMaintenance, jobs.QueueEmbed},
+		Queues: []string{jobs.QueueIngest, jobs.QueueGeneration, jobs.QueueMaintenance, jobs.QueueEmbed},
 	}
 	return &jobs.Heartbeater{
 		Beat:     func(ctx context.Context) error { return d.db.Beat(ctx, row) },

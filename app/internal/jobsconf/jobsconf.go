@@ -12,15 +12,20 @@ import (
 )
 
 // Runner returns the runner options of a configuration.
-func Runner(w config.Worker, in config.Ingest, lim config.Limits) jobs.Options {
+func Runner(w config.Worker, in config.Ingest, lim config.Limits, ai config.LLM) jobs.Options {
 	return jobs.Options{
 		RetryBaseDelay:  w.RetryBaseDelay,
 		ShutdownTimeout: w.ShutdownTimeout,
 		MaintenanceMax:  w.MaintenanceMax,
 		IngestMax:       w.IngestMaxJobs,
 		IngestTimeout:   w.JobTimeout,
-		RescueGrace:     w.RescueGrace,
-		Window:          Window(w.HeavyWindow),
+		GenerateMax:     w.MaxJobs,
+		Generation: jobs.GenerationOptions{
+			Strategy: ai.StructuringStrategy, MaxTokens: ai.MaxOutputTokens,
+			Budget: ai.ContextTokenBudget, Timeout: w.StepTimeout,
+		},
+		RescueGrace: w.RescueGrace,
+		Window:      Window(w.HeavyWindow),
 		Chunking: ingest.ChunkConfig{
 			Target: in.ChunkTarget, Max: in.ChunkMax, Overlap: in.ChunkOverlap, MaxChunks: lim.MaxChunks,
 		},
@@ -44,7 +49,7 @@ func Window(h config.HeavyWindow) jobs.Window {
 // Defaults are the runner options of an environment that sets nothing,
 // for tests; tmpDir is the worker's scratch directory.
 func Defaults(tmpDir string) jobs.Options {
-	o := Runner(config.DefaultWorker(), config.DefaultIngest(), config.DefaultLimits())
+	o := Runner(config.DefaultWorker(), config.DefaultIngest(), config.DefaultLimits(), config.DefaultLLM())
 	o.TmpDir = tmpDir
 	return o
 }
