@@ -60,7 +60,9 @@ func TestKeySprayCostsNoQueryPerRequest(t *testing.T) {
 	elapsed := time.Since(start)
 	queries := keys.lookups.Load() + keys.lists.Load() - before
 	t.Logf("%d sprayed keys in %s cost %d key-store queries", spray, elapsed.Round(time.Millisecond), queries)
-	if limit := int32(elapsed/time.Second+1) * 12; queries > limit {
+	// The spare budget is per clock second, so a spray straddling a
+	// second boundary may spend two seconds' worth.
+	if limit := int32(elapsed/time.Second+2) * 12; queries > limit {
 		t.Fatalf("%d sprayed keys cost %d queries, want at most %d (about 11 a second)", spray, queries, limit)
 	}
 	if r := s.call(http.MethodGet, "/api/v1/nodes", real, nil); r.Status != 200 {

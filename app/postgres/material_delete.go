@@ -82,7 +82,11 @@ func (s *MaterialStore) ScheduleObjectDeletion(ctx context.Context, keys []strin
 }
 
 // RetryMaterial restarts a failed or integrity-broken material.
+// The row is read back inside the transaction: after the commit the
+// worker may already have finished the new job, and the client must see
+// the state its retry created (pending).
 func (s *MaterialStore) RetryMaterial(ctx context.Context, tenantID, id uuid.UUID) (*course.Material, error) {
+	var out *course.Material
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		r, err := loadMaterial(tx.Clauses(forUpdate()), tenantID, id)
 		if err != nil {
@@ -107,12 +111,20 @@ func (s *MaterialStore) RetryMaterial(ctx context.Context, tenantID, id uuid.UUI
 		if err := insertIngestJob(ctx, tx, s.jobs, r); err != nil {
 			return err
 		}
-		return invalidateChain(tx, tenantID, r.NodeID)
+		if err := invalidateChain(tx, tenantID, r.NodeID); err != nil {
+			return err
+		}
+		back, err := loadMaterial(tx, tenantID, id)
+		if err != nil {
+			return err
+		}
+		out = toMaterial(back)
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.GetMaterial(ctx, tenantID, id)
+	return out, nil
 }
 
 // subtreeStorageKeys lists the storage keys of every material under id.
