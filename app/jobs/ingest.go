@@ -160,24 +160,5 @@ func (w *IngestWorker) failed(ctx context.Context, log *slog.Logger, job *river.
 		return river.JobSnooze(interruptedRetry)
 	}
 	msg, permanent := classify(ctx, err, w.Limit)
-	if permanent || job.Attempt >= job.MaxAttempts {
-		if !permanent {
-			msg = fmt.Sprintf("%s (after %d attempts)", msg, job.Attempt)
-		}
-		if ferr := w.Store.FailJob(rec, id, msg); ferr != nil {
-			return fmt.Errorf("record failure: %w (after %w)", ferr, err)
-		}
-		w.Metrics.finished(KindIngest, course.JobFailed)
-		log.Warn("job_failed", "message", msg, "error", err)
-		if permanent {
-			return river.JobCancel(fmt.Errorf("%s: %w", msg, err))
-		}
-		return err
-	}
-	next := w.Backoff.next(job.ID, job.Attempt, job.Kind, job.Priority, time.Now())
-	if rerr := w.Store.RequeueJob(rec, id, msg, next); rerr != nil {
-		log.Error("job_requeue_failed", "error", rerr)
-	}
-	log.Warn("job_retry_scheduled", "message", msg, "error", err, "next_attempt_at", next.UTC())
-	return err
+	return settleFailure(rec, log, w.Store, w.Metrics, w.Backoff, job.JobRow, KindIngest, id, msg, permanent, err)
 }
