@@ -109,7 +109,8 @@ func TestUploadPipelinesTwoBuffers(t *testing.T) {
 	})
 	overlapped, bounded := false, true
 	checked := make(chan struct{})
-	f := &sinkS3{partStarted: func(p string) {
+	var f *sinkS3
+	f = &sinkS3{partStarted: func(p string) {
 		switch p {
 		case "2": // held too: with both buffers in flight the reader must stop
 			<-checked
@@ -125,7 +126,14 @@ func TestUploadPipelinesTwoBuffers(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			return
 		}
-		time.Sleep(200 * time.Millisecond) // let the reader run as far as it can
+		// Part 2 is sent as soon as its buffer is full: wait for it to
+		// arrive (a loaded machine may take a while; a pipeline that holds
+		// one part at a time never gets here and the test fails on max in
+		// flight), then let the reader run as far as it can.
+		for deadline := time.Now().Add(10 * time.Second); f.inflight.Load() < 2 && time.Now().Before(deadline); {
+			time.Sleep(5 * time.Millisecond)
+		}
+		time.Sleep(200 * time.Millisecond)
 		bounded = readOff.Load() <= 2*part
 	}}
 	res, err := sinkStore(t, f).Upload(context.Background(), "k", "video/mp4", counted)
