@@ -9,7 +9,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 
 	"github.com/course-supporter/course-supporter/app/course"
 )
@@ -82,14 +81,7 @@ func (w *EmbedWorker) Work(ctx context.Context, job *river.Job[EmbedArgs]) error
 	started := time.Now()
 	n, err := w.embed(ctx, task)
 	if err == nil {
-		err = w.Store.CompleteEmbed(ctx, id, func(ctx context.Context, tx course.Tx) error {
-			t, err := sqlTx(tx)
-			if err != nil {
-				return err
-			}
-			_, err = river.JobCompleteTx[*riverdatabasesql.Driver](ctx, t, job)
-			return err
-		})
+		err = w.Store.CompleteEmbed(ctx, id, completeInTx(job))
 	}
 	w.Metrics.duration(KindEmbed, time.Since(started))
 	if err != nil {

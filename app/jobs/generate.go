@@ -9,7 +9,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 
 	"github.com/course-supporter/course-supporter/app/course"
 	"github.com/course-supporter/course-supporter/app/llm"
@@ -89,14 +88,7 @@ func (w *StepWorker) Work(ctx context.Context, job *river.Job[StepArgs]) error {
 	started := time.Now()
 	res, err := w.run(ctx, log, task)
 	if err == nil {
-		err = w.Store.CompleteStep(ctx, id, res, func(ctx context.Context, tx course.Tx) error {
-			t, err := sqlTx(tx)
-			if err != nil {
-				return err
-			}
-			_, err = river.JobCompleteTx[*riverdatabasesql.Driver](ctx, t, job)
-			return err
-		})
+		err = w.Store.CompleteStep(ctx, id, res, completeInTx(job))
 	}
 	w.Metrics.duration(KindStep, time.Since(started))
 	if err != nil {

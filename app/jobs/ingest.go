@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/course-supporter/course-supporter/app/course"
@@ -122,14 +121,7 @@ func (w *IngestWorker) Work(ctx context.Context, job *river.Job[IngestArgs]) err
 	started := time.Now()
 	res, err := w.ingest(ctx, m)
 	if err == nil {
-		err = w.Store.CompleteIngest(ctx, id, res, func(ctx context.Context, tx course.Tx) error {
-			t, err := sqlTx(tx)
-			if err != nil {
-				return err
-			}
-			_, err = river.JobCompleteTx[*riverdatabasesql.Driver](ctx, t, job)
-			return err
-		})
+		err = w.Store.CompleteIngest(ctx, id, res, completeInTx(job))
 	}
 	w.Metrics.duration(KindIngest, time.Since(started))
 	if err != nil {

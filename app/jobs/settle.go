@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/course-supporter/course-supporter/app/course"
@@ -47,4 +48,18 @@ func settleFailure(rec context.Context, log *slog.Logger, store attemptRecorder,
 	}
 	log.Warn("job_retry_scheduled", "message", msg, "error", err, "next_attempt_at", next.UTC())
 	return err
+}
+
+// completeInTx is the hook every worker hands its store: River's own
+// completion of job, inside the transaction that stores the result, so
+// the two commit together (docs/design/jobs.md).
+func completeInTx[T river.JobArgs](job *river.Job[T]) func(context.Context, course.Tx) error {
+	return func(ctx context.Context, tx course.Tx) error {
+		t, err := sqlTx(tx)
+		if err != nil {
+			return err
+		}
+		_, err = river.JobCompleteTx[*riverdatabasesql.Driver](ctx, t, job)
+		return err
+	}
 }
