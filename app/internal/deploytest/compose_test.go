@@ -101,26 +101,6 @@ func TestProductionPublishesNoAppOrDatabasePort(t *testing.T) {
 	}
 }
 
-// Ensure the external network contract: shared-net is created outside this
-// project and joined only by what the shared nginx must reach.
-func TestProductionNetworks(t *testing.T) {
-	p := MustLoadCompose(t, "docker-compose.yml", []string{"*"})
-	n, ok := p.Networks["shared-net"]
-	if !ok || !bool(n.External) {
-		t.Fatalf("shared-net must be declared external: %+v", n)
-	}
-	for name, s := range p.Services {
-		_, onShared := s.Networks["shared-net"]
-		wantShared := name == "app" || name == "netdata" || name == "nginx"
-		if onShared != wantShared {
-			t.Errorf("%s on shared-net = %v, want %v", name, onShared, wantShared)
-		}
-		if _, ok := s.Networks["default"]; !ok {
-			t.Errorf("%s is not on the project's default network", name)
-		}
-	}
-}
-
 // Ensure every long-running service has a healthcheck that Docker will run,
 // with the commands and timings the runbook documents.
 func TestProductionHealthchecks(t *testing.T) {
