@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Renewal, run twice a day by infra/certbot/course-supporter-cert-renew.timer.
-# `certbot renew` renews only certificates within 30 days of expiry, using the
-# webroot recorded at issuance; the deploy hook runs only for a certificate
+# `certbot renew` renews only certificates with a third of their lifetime left
+# (30 days of 90), or earlier when the CA's renewal info (ARI) says so, using
+# the webroot recorded at issuance; the deploy hook runs only for a certificate
 # that was renewed, and nginx is reloaded only then. Arguments go to certbot
 # (e.g. --dry-run to rehearse against the staging CA, --force-renewal).
 # Exits non-zero on any failure, which the timer's OnFailure= turns into a

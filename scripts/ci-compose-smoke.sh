@@ -10,7 +10,9 @@
 #   5 a smoke tenant and key through the admin CLI in the app container;
 #     scripts/smoke-test.sh against https://API_DOMAIN through nginx (TLS,
 #     headers, http:// → 301), the certificate trusted via CURL_CA_BUNDLE
-#   6 scripts/backup.sh to the S3 server, then scripts/restore.sh of that
+#   6 the edge network: nginx at EDGE_NGINX_IP, the app's :8000/:9090
+#     unreachable from another network, X-Real-IP believed from nginx only
+#   7 scripts/backup.sh to the S3 server, then scripts/restore.sh of that
 #     backup into a new database, and a row count compared
 #
 # Needs docker, openssl, curl, python3, the AWS CLI and sudo (for /etc/hosts).
@@ -57,7 +59,8 @@ for kv in "${overrides[@]}"; do
 	printf '%s\n' "$kv" >>"$work/env"
 	cat "$work/env" >.env.prod
 done
-docker network inspect shared-net >/dev/null 2>&1 || docker network create shared-net
+# The internal edge network, as scripts/deploy.sh creates it on a server.
+scripts/edge-network.sh
 
 say "database, S3 and a self-signed certificate"
 "${dc[@]}" up -d --wait postgres-cs s3
@@ -81,6 +84,45 @@ key_json=$("${cli[@]}" key create --tenant smoke --scopes prep,check --label ci 
 SMOKE_TEST_API_KEY=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])' <<<"$key_json")
 export SMOKE_TEST_API_KEY
 CURL_CA_BUNDLE="$work/fullchain.pem" scripts/smoke-test.sh "https://$API_DOMAIN"
+
+say "edge network: only cs-edge reaches the app, and only nginx is believed"
+# docs/operations/index.md, "Edge network". The probe is the nginx image's
+# busybox wget, run on a given network.
+probe_image=$("${dc[@]}" config --images nginx | head -n 1)
+probe() {
+	local net=$1
+	shift
+	docker run --rm --network "$net" --entrypoint wget "$probe_image" -q -T 3 -O /dev/null "$@"
+}
+edge_ip() { docker inspect -f '{{with index .NetworkSettings.Networks "cs-edge"}}{{.IPAddress}}{{end}}' "$1"; }
+want_ip=$(sed -n 's/^EDGE_NGINX_IP=//p' .env.prod | tail -n 1)
+[[ $(edge_ip course-supporter-nginx) == "$want_ip" ]] ||
+	{ echo "nginx is at '$(edge_ip course-supporter-nginx)' on cs-edge, want EDGE_NGINX_IP $want_ip" >&2; exit 1; }
+app_id=$("${dc[@]}" ps -q app)
+app_ip=$(edge_ip "$app_id")
+# Another project's container: a network of its own, as on shared-net.
+docker network create cs-ci-outsider >/dev/null
+for url in "http://$app_ip:8000/livez" "http://$app_ip:9090/metrics" http://course-supporter-app:8000/livez; do
+	probe cs-edge "$url" || { echo "control: $url does not answer on cs-edge" >&2; exit 1; }
+	if probe cs-ci-outsider "$url"; then
+		echo "$url answers from outside cs-edge" >&2
+		exit 1
+	fi
+done
+# A peer on cs-edge that is not nginx cannot choose its logged address;
+# requests through nginx are logged with the client's, not nginx's.
+probe cs-edge --header 'X-Real-IP: 203.0.113.9' "http://$app_ip:8000/cs-ci-spoof" || true
+logs=$(docker logs "$app_id" 2>&1 | grep '"event":"http_request"')
+if grep -q '"remote_ip":"203.0.113.9"' <<<"$logs"; then
+	echo "the app believed X-Real-IP from a peer other than nginx" >&2
+	exit 1
+fi
+grep -q '"path":"/cs-ci-spoof"' <<<"$logs" || { echo "the spoof probe was not logged" >&2; exit 1; }
+if grep -q "\"remote_ip\":\"$want_ip\"" <<<"$logs"; then
+	echo "requests through nginx are logged with nginx's address: X-Real-IP was not believed" >&2
+	exit 1
+fi
+echo "nginx at $want_ip; app unreachable from other networks; X-Real-IP believed from nginx only"
 
 say "backup, then restore into a new database"
 export CS_EXTRA_ENV_FILE=/dev/null BACKUP_LOCAL_DIR="$work/backups" BACKUP_AWS=aws \

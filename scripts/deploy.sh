@@ -9,8 +9,11 @@
 #
 # The server never builds. Steps, in this order:
 #   1 fetch and check out exactly <sha> (compose file, scripts, infra/)
-#   2 pull IMAGE_REPO@<digest>; refuse it unless its revision label is <sha>
-#     (then a pre-migration pg_dump -Fc, the 3 newest kept)
+#   2 pull IMAGE_REPO@<digest>; refuse it unless its revision label is <sha>;
+#     the internal edge network cs-edge exists with the configured subnet
+#     (scripts/edge-network.sh; a running edge nginx not yet on it is
+#     attached at EDGE_NGINX_IP, so it reaches the new app container there);
+#     then a pre-migration pg_dump -Fc, the 3 newest kept
 #   3 migrate up with the NEW image, while the old release keeps serving
 #   4 compatibility check: the PREVIOUS release's smoke test (from its own
 #     commit) against the still-running previous release, now on the new
@@ -291,6 +294,11 @@ main() {
 		fail "cannot inspect $repo@$digest"
 	[[ $revision == "$sha" ]] || fail "$repo@$digest was built from '$revision', not $sha; nothing was switched"
 	docker tag "$repo@$digest" "$repo:$sha" || fail "docker tag $repo:$sha failed"
+
+	# app, netdata and nginx join the external network cs-edge, so it must
+	# exist before anything starts (the migration's `run` included).
+	CS_ENV_FILE="$env_file" bash scripts/edge-network.sh --connect "$NGINX_CONTAINER" ||
+		fail "the edge network is not ready (see above); nothing was switched"
 
 	# Captured first: `| grep -q` could end the pipe early and, under
 	# pipefail, turn an enabled service into a missing one.

@@ -59,6 +59,24 @@ case "$*" in
 	echo true
 	;;
 "exec course-supporter-db sh -c "*) printf 'PGDMP-fake-archive' ;;
+# The edge network (scripts/edge-network.sh): state file "network" holds
+# "<internal> <subnet>" once it exists.
+"network inspect cs-edge --format "*)
+	[[ -f $s/network ]] || { echo "Error: No such network: cs-edge" >&2; exit 1; }
+	cat "$s/network"
+	;;
+"network create "*)
+	args=("$@")
+	for ((i = 0; i < ${#args[@]}; i++)); do [[ ${args[i]} == --subnet ]] && subnet=${args[i + 1]}; done
+	internal=false
+	[[ " $* " == *" --internal "* ]] && internal=true
+	echo "$internal ${subnet:?}" >"$s/network"
+	;;
+"inspect -f {{if .State.Running}}"*" course-supporter-nginx")
+	[[ -n ${FAKE_EDGE:-} ]] || { echo "Error: No such object" >&2; exit 1; }
+	echo "${FAKE_NGINX_NETS:-course-supporter_default cs-edge }"
+	;;
+"network connect --ip "*) ;;
 "exec course-supporter-nginx sh -c "*) echo "nginx rendered and reloaded" >>"$s/calls" ;;
 "$dc config --services")
 	printf 'app\npostgres-cs\nnetdata\n'
@@ -135,6 +153,10 @@ git init -q "$seed"
 printf '.env.prod\n.deploy/\n' >"$seed/.gitignore"
 echo "alarm v1" >"$seed/infra/netdata/cs-app.conf"
 echo "server v1" >"$seed/infra/nginx/site.conf.template"
+# The real edge-network script: deploy.sh runs the one of the target commit.
+mkdir -p "$seed/infra/lib"
+cp scripts/edge-network.sh "$seed/scripts/"
+cp infra/lib/common.sh "$seed/infra/lib/"
 shas=()
 for n in 1 2 3 4; do
 	sed "s/@RELEASE@/$n/g" >"$seed/scripts/smoke-test.sh" <<'STANDIN'
@@ -289,6 +311,46 @@ test_happy_path_switches_without_stopping_the_old_release_first() {
 	recorded previous.digest "$(digest "$A")"
 	envfile "$B"
 	said "deployed $B"
+}
+
+test_the_edge_network_exists_before_anything_starts() {
+	setup "$A"
+	run_deploy "$B"
+	expect_rc 0
+	in_order "docker pull --quiet" \
+		'docker network inspect cs-edge' \
+		'docker network create --driver bridge --internal --subnet 172\.30\.240\.0/24 --ip-range 172\.30\.240\.128/25 .* cs-edge$' \
+		"$MIGRATE" "$SCALE_APP"
+	# A second deploy finds it and leaves it alone.
+	run_deploy "$C"
+	expect_rc 0
+	[[ $(count 'docker network create') -eq 1 ]] || die "the edge network was created twice"
+}
+
+test_a_wrong_edge_network_stops_the_deploy_before_the_migration() {
+	setup "$A"
+	echo "false 172.18.0.0/16" >"$state/network"
+	run_deploy "$B"
+	expect_rc 1
+	said "network cs-edge exists as 'false 172.18.0.0/16'"
+	said "nothing was switched"
+	hasnt "$MIGRATE"
+	hasnt 'docker network (create|connect)'
+	serving app "$A"
+	recorded current "$A"
+}
+
+test_a_running_edge_nginx_joins_the_edge_network_before_the_app_moves() {
+	setup "$A"
+	FAKE_EDGE=1 FAKE_NGINX_NETS="course-supporter_default shared-net " run_deploy "$B"
+	expect_rc 0
+	in_order 'docker network create .* cs-edge$' \
+		'docker network connect --ip 172\.30\.240\.2 cs-edge course-supporter-nginx$' \
+		"$SCALE_APP"
+	# Already attached: nothing to do.
+	FAKE_EDGE=1 run_deploy "$C"
+	expect_rc 0
+	[[ $(count 'docker network connect') -eq 1 ]] || die "nginx was connected again"
 }
 
 test_the_old_app_keeps_serving_until_the_new_one_is_healthy() {

@@ -185,9 +185,15 @@ func TestGoDX509CheckRendered(t *testing.T) {
 // Telegram variables health_alarm_notify.conf reads.
 func TestNetdataWiring(t *testing.T) {
 	p := MustLoadCompose(t, "docker-compose.yml", []string{"*"})
-	for name, alias := range map[string]string{"app": "course-supporter-app", "worker": "course-supporter-worker"} {
-		if n := p.Services[name].Networks["default"]; n == nil || !slices.Contains(n.Aliases, alias) {
-			t.Errorf("%s lacks the alias %s on the default network; the go.d jobs target it", name, alias)
+	// The app is scraped over cs-edge, the worker (which stays off cs-edge)
+	// over the default network; netdata is on both.
+	for name, want := range map[string][2]string{"app": {"course-supporter-app", edgeNetwork}, "worker": {"course-supporter-worker", "default"}} {
+		alias, network := want[0], want[1]
+		if n := p.Services[name].Networks[network]; n == nil || !slices.Contains(n.Aliases, alias) {
+			t.Errorf("%s lacks the alias %s on the %s network; the go.d jobs target it", name, alias, network)
+		}
+		if _, ok := p.Services["netdata"].Networks[network]; !ok {
+			t.Errorf("netdata is not on %s, where the go.d jobs resolve %s", network, alias)
 		}
 	}
 	nd := p.Services["netdata"]
