@@ -68,10 +68,12 @@ func TestOrphanSweepAgainstVersitygw(t *testing.T) {
 	const grace = 1500 * time.Millisecond
 
 	// First delete request (the first page's 1000 bulk keys) fails.
+	began := time.Now()
 	res, err = sweeper(grace).Sweep(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("sweep over %d objects: %+v in %s", res.Listed, res, time.Since(began).Round(time.Millisecond))
 	want := jobs.SweepResult{Listed: 1005, Young: 1, Referenced: 2, Deleted: 2, Uploads: 2, Aborted: 1, Failed: 1}
 	if res != want {
 		t.Fatalf("sweep: %+v, want %+v", res, want)
@@ -98,9 +100,11 @@ func TestOrphanSweepAgainstVersitygw(t *testing.T) {
 	if _, err := plain.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(young)}); err != nil {
 		t.Fatal(err)
 	}
+	began = time.Now()
 	if res, err = sweeper(grace).Sweep(ctx); err != nil || res.Deleted != 1000 || res.Referenced != 2 || res.Failed != 0 {
 		t.Fatalf("second sweep: %+v %v", res, err)
 	}
+	t.Logf("sweep over %d objects: %+v in %s", res.Listed, res, time.Since(began).Round(time.Millisecond))
 	keys, _ = listed(t, plain, bucket)
 	if len(keys) != 3 || !keys[kept] || !keys[late] || !keys[outside] {
 		t.Fatalf("left after the second sweep: %v", keys)

@@ -2,6 +2,7 @@ package objstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -94,7 +95,7 @@ func TestListPagesStopsOnError(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	stop := fmt.Errorf("enough")
+	stop := errors.New("enough")
 	var sizes []int
 	err := s.ListPages(ctx, "tenants/", func(page []course.ObjectInfo) error {
 		sizes = append(sizes, len(page))
@@ -103,7 +104,7 @@ func TestListPagesStopsOnError(t *testing.T) {
 		}
 		return nil
 	})
-	if err != stop || fmt.Sprint(sizes) != "[2 2]" {
+	if !errors.Is(err, stop) || fmt.Sprint(sizes) != "[2 2]" {
 		t.Fatalf("%v %v", err, sizes)
 	}
 	// gofakes3 answers NoSuchUpload for a bucket that never had an upload.
