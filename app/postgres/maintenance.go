@@ -54,8 +54,10 @@ func (db *DB) DeleteIdleRateLimits(ctx context.Context, idle time.Duration) (int
 }
 
 // DeleteStaleHeartbeats deletes worker_heartbeats rows last seen more than
-// maxAge ago (processes long gone; the reaper has taken their jobs back
-// after WORKER_STALE_AFTER already).
+// maxAge ago. It is a backstop: the reaper already deletes a heartbeat
+// older than WORKER_STALE_AFTER when it takes that worker's jobs back
+// (RescueDeadWorkers), and maxAge (a day) is far longer, so this never
+// removes a heartbeat before the reaper has judged it.
 func (db *DB) DeleteStaleHeartbeats(ctx context.Context, maxAge time.Duration) (int64, error) {
 	tag, err := db.Pool.Exec(ctx, `DELETE FROM worker_heartbeats
 		WHERE last_seen_at < now() - make_interval(secs => $1)`, maxAge.Seconds())
