@@ -168,7 +168,7 @@ func TestDefaultSectionsMatchLoad(t *testing.T) {
 		t.Fatalf("worker defaults %+v", w)
 	}
 	if m := w.Maintenance; m.SweepAt != 3*time.Hour+30*time.Minute || m.OrphanGrace != 24*time.Hour ||
-		m.HousekeepingInterval != time.Hour || m.RateLimitIdle != time.Hour || m.HeartbeatMaxAge != 24*time.Hour ||
+		m.ConfirmWithin != 23*time.Hour || m.HousekeepingInterval != time.Hour || m.RateLimitIdle != time.Hour || m.HeartbeatMaxAge != 24*time.Hour ||
 		m.CompletedRetention != 24*time.Hour || m.CancelledRetention != 7*24*time.Hour || m.DiscardedRetention != 7*24*time.Hour {
 		t.Fatalf("maintenance defaults %+v", m)
 	}

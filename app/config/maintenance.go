@@ -12,6 +12,11 @@ type Maintenance struct {
 	// OrphanGrace is STORAGE_ORPHAN_GRACE: objects and multipart uploads
 	// younger than this are never swept, whatever the database says.
 	OrphanGrace time.Duration
+	// ConfirmWithin is how old a presigned upload may be when it is
+	// confirmed: the grace less a margin (an hour, or half of a shorter
+	// grace) for clock skew and commit latency, so a confirmation never
+	// races the sweep. Derived, not a variable.
+	ConfirmWithin time.Duration
 	// HousekeepingInterval is HOUSEKEEPING_INTERVAL.
 	HousekeepingInterval time.Duration
 	// RateLimitIdle and HeartbeatMaxAge are what housekeeping deletes:
@@ -45,6 +50,7 @@ func (l *loader) loadMaintenance(staleAfter time.Duration) Maintenance {
 	if m.OrphanGrace < minOrphanGrace {
 		l.fail("STORAGE_ORPHAN_GRACE", "must be at least %s", minOrphanGrace)
 	}
+	m.ConfirmWithin = m.OrphanGrace - min(time.Hour, m.OrphanGrace/2)
 	if m.HousekeepingInterval < time.Minute {
 		l.fail("HOUSEKEEPING_INTERVAL", "must be at least 1m")
 	}
