@@ -60,10 +60,13 @@ func TestProblems(t *testing.T) {
 			want: "FETCH_ALLOW_PRIVATE_NETWORKS: must be false in production"},
 		"empty window": {set: map[string]string{"WORKER_HEAVY_WINDOW_ENABLED": "true", "WORKER_HEAVY_WINDOW_START": "03:00", "WORKER_HEAVY_WINDOW_END": "03:00"},
 			want: "WORKER_HEAVY_WINDOW_END: must differ"},
-		"bad window time": {set: map[string]string{"WORKER_HEAVY_WINDOW_START": "25:00"}, want: "WORKER_HEAVY_WINDOW_START: must be HH:MM"},
-		"bad window zone": {set: map[string]string{"WORKER_HEAVY_WINDOW_TZ": "Mars/Olympus"}, want: "WORKER_HEAVY_WINDOW_TZ: unknown time zone"},
-		"bad fetch port":  {set: map[string]string{"FETCH_ALLOWED_PORTS": "80,http"}, want: "FETCH_ALLOWED_PORTS:"},
-		"overlap too big": {set: map[string]string{"CHUNK_OVERLAP_TOKENS": "400"}, want: "CHUNK_OVERLAP_TOKENS: must be below"},
+		"bad window time":       {set: map[string]string{"WORKER_HEAVY_WINDOW_START": "25:00"}, want: "WORKER_HEAVY_WINDOW_START: must be HH:MM"},
+		"bad window zone":       {set: map[string]string{"WORKER_HEAVY_WINDOW_TZ": "Mars/Olympus"}, want: "WORKER_HEAVY_WINDOW_TZ: unknown time zone"},
+		"bad fetch port":        {set: map[string]string{"FETCH_ALLOWED_PORTS": "80,http"}, want: "FETCH_ALLOWED_PORTS:"},
+		"overlap too big":       {set: map[string]string{"CHUNK_OVERLAP_TOKENS": "400"}, want: "CHUNK_OVERLAP_TOKENS: must be below"},
+		"sweep grace too short": {set: map[string]string{"STORAGE_ORPHAN_GRACE": "10m"}, want: "STORAGE_ORPHAN_GRACE: must be at least 1h"},
+		"bad sweep time":        {set: map[string]string{"STORAGE_SWEEP_TIME": "3.30"}, want: "STORAGE_SWEEP_TIME: must be HH:MM"},
+		"retention zero":        {set: map[string]string{"RIVER_DISCARDED_JOB_RETENTION": "0"}, want: "RIVER_DISCARDED_JOB_RETENTION: must be at least 1m"},
 		"stale before beat": {set: map[string]string{"WORKER_STALE_AFTER": "10s", "WORKER_HEARTBEAT_INTERVAL": "15s"},
 			want: "WORKER_STALE_AFTER: must exceed"},
 	}
@@ -163,6 +166,11 @@ func TestDefaultSectionsMatchLoad(t *testing.T) {
 	if w.IngestMaxJobs != 2 || w.MaxTries != 3 || w.JobTimeout != 6*time.Hour || w.MaintenanceMax != 1 ||
 		w.RetryBaseDelay != 30*time.Second || w.RescueGrace != 15*time.Minute || w.MaxWait != 72*time.Hour {
 		t.Fatalf("worker defaults %+v", w)
+	}
+	if m := w.Maintenance; m.SweepAt != 3*time.Hour+30*time.Minute || m.OrphanGrace != 24*time.Hour ||
+		m.ConfirmWithin != 23*time.Hour || m.HousekeepingInterval != time.Hour || m.RateLimitIdle != time.Hour || m.HeartbeatMaxAge != 24*time.Hour ||
+		m.CompletedRetention != 24*time.Hour || m.CancelledRetention != 7*24*time.Hour || m.DiscardedRetention != 7*24*time.Hour {
+		t.Fatalf("maintenance defaults %+v", m)
 	}
 	if w.HeavyWindow.Location.String() != cfg.Worker.HeavyWindow.Location.String() {
 		t.Fatalf("window %v, load %v", w.HeavyWindow, cfg.Worker.HeavyWindow)

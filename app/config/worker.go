@@ -36,6 +36,8 @@ type Worker struct {
 	// MaintenanceMax is the concurrency of the maintenance queue (reaper,
 	// storage cleanup): fixed at 1, the work is light and needs no tuning.
 	MaintenanceMax int
+	// Maintenance schedules the orphan sweep and housekeeping.
+	Maintenance Maintenance
 }
 
 // HeavyWindow is the optional window for normal-priority ingest jobs.
@@ -110,6 +112,7 @@ func (l *loader) loadWorker() Worker {
 		loc = time.UTC
 	}
 	w.HeavyWindow.Location = loc
+	w.Maintenance = l.loadMaintenance(w.StaleAfter)
 	if w.HeavyWindow.Enabled && w.HeavyWindow.Start == w.HeavyWindow.End {
 		l.fail("WORKER_HEAVY_WINDOW_END", "must differ from WORKER_HEAVY_WINDOW_START")
 	}

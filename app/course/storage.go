@@ -25,6 +25,9 @@ type UploadResult struct {
 type ObjectVersion struct {
 	Size int64
 	ETag string // "" when unknown (then only the size bounds a read)
+	// Modified is the object's LastModified (zero when unknown): how old
+	// an upload is when it is confirmed.
+	Modified time.Time
 }
 
 // ErrObjectChanged is the error of a stored object that is no longer the

@@ -27,6 +27,12 @@ type Options struct {
 	ObjectURLBase string
 	// Platforms are the verified hosts per source type (URL warnings).
 	Platforms map[course.SourceType][]string
+	// ConfirmWithin is the age up to which a presigned object may be
+	// confirmed (0: any). It is below the orphan sweep's grace, and a
+	// confirmation must also commit within it, so no row can ever be
+	// created for an object old enough for the sweep to delete
+	// (docs/design/uploads-and-storage.md, "Orphan sweep").
+	ConfirmWithin time.Duration
 }
 
 // Observer learns what uploads did, for metrics; nil records nothing.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -73,10 +74,21 @@ func (s *Service) Confirm(ctx context.Context, tenant, node uuid.UUID, in course
 	v, err := s.objects.Stat(ctx, in.Key)
 	size := v.Size
 	if course.ErrorCode(err) == course.ENOTFOUND {
-		return nil, course.Errorf(course.ENOTFOUND, "File not found in S3. Upload may have failed or expired.")
+		return nil, errUploadMissing()
 	}
 	if err != nil {
 		return nil, errStorage()
+	}
+	if s.opts.ConfirmWithin > 0 && !v.Modified.IsZero() {
+		// Too old: the sweep may be deleting it. Otherwise the rest, up to
+		// the commit, must finish before that age.
+		deadline := v.Modified.Add(s.opts.ConfirmWithin)
+		if !time.Now().Before(deadline) {
+			return nil, errUploadMissing()
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
 	}
 	if size > s.opts.MaxBytes {
 		s.discard(ctx, in.Key)
@@ -109,3 +121,9 @@ func etagPtr(e string) *string {
 
 // errStorage hides a storage failure's details from the client.
 func errStorage() error { return course.Errorf(course.EUNAVAILABLE, "Storage unavailable") }
+
+// errUploadMissing answers a confirmation of an object that is absent, or
+// too old to be confirmed (docs/design/uploads-and-storage.md, "Orphan sweep").
+func errUploadMissing() error {
+	return course.Errorf(course.ENOTFOUND, "File not found in S3. Upload may have failed or expired.")
+}

@@ -7,10 +7,7 @@ import "fmt"
 // wiring mistake that must fail at start, not be quietly replaced by a
 // second copy of the default.
 func (o *Options) validate() error {
-	positive := []struct {
-		name string
-		ok   bool
-	}{
+	positive := []option{
 		{"RetryBaseDelay", o.RetryBaseDelay > 0},
 		{"MaintenanceMax", o.MaintenanceMax > 0},
 		{"IngestMax", o.IngestMax > 0},
@@ -23,6 +20,7 @@ func (o *Options) validate() error {
 		{"ReaperInterval", o.ReaperInterval > 0},
 		{"MaxWait", o.MaxWait > 0},
 	}
+	positive = append(positive, o.Maintenance.positive()...)
 	for _, p := range positive {
 		if !p.ok {
 			return fmt.Errorf("jobs: option %s must be positive", p.name)
@@ -32,4 +30,10 @@ func (o *Options) validate() error {
 		return fmt.Errorf("jobs: option Chunking: %w", err)
 	}
 	return nil
+}
+
+// option is one named check of validate.
+type option struct {
+	name string
+	ok   bool
 }

@@ -13,14 +13,16 @@ import (
 // pass every check before it), returned before any database is touched.
 func TestZeroOptionsAreRejected(t *testing.T) {
 	zero := map[string]func(*jobs.Options){
-		"RetryBaseDelay": func(o *jobs.Options) { o.RetryBaseDelay = 0 },
-		"MaintenanceMax": func(o *jobs.Options) { o.MaintenanceMax = 0 },
-		"IngestMax":      func(o *jobs.Options) { o.IngestMax = 0 },
-		"IngestTimeout":  func(o *jobs.Options) { o.IngestTimeout = 0 },
-		"RescueGrace":    func(o *jobs.Options) { o.RescueGrace = 0 },
-		"ReaperInterval": func(o *jobs.Options) { o.ReaperInterval = 0 },
-		"MaxWait":        func(o *jobs.Options) { o.MaxWait = 0 },
-		"Chunking":       func(o *jobs.Options) { o.Chunking.Target = 0 },
+		"RetryBaseDelay":                 func(o *jobs.Options) { o.RetryBaseDelay = 0 },
+		"MaintenanceMax":                 func(o *jobs.Options) { o.MaintenanceMax = 0 },
+		"IngestMax":                      func(o *jobs.Options) { o.IngestMax = 0 },
+		"IngestTimeout":                  func(o *jobs.Options) { o.IngestTimeout = 0 },
+		"RescueGrace":                    func(o *jobs.Options) { o.RescueGrace = 0 },
+		"ReaperInterval":                 func(o *jobs.Options) { o.ReaperInterval = 0 },
+		"MaxWait":                        func(o *jobs.Options) { o.MaxWait = 0 },
+		"Chunking":                       func(o *jobs.Options) { o.Chunking.Target = 0 },
+		"Maintenance.CompletedRetention": func(o *jobs.Options) { o.Maintenance.CompletedRetention = 0 },
+		"Maintenance.OrphanGrace":        func(o *jobs.Options) { o.Maintenance.OrphanGrace = 0 },
 	}
 	for name, edit := range zero {
 		o := jobsconf.Defaults(t.TempDir())

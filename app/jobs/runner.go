@@ -32,6 +32,8 @@ type Deps struct {
 	Log     *slog.Logger
 	// Embed works embed jobs and embed_backfill when set (embeddings on).
 	Embed *EmbedDeps
+	// Maintenance runs storage_orphan_sweep and housekeeping when set.
+	Maintenance *MaintenanceDeps
 }
 
 // ObjectStore is the part of the object store the workers need.
@@ -65,6 +67,9 @@ type Options struct {
 	// (WORKER_STALE_AFTER) is when a heartbeat counts as dead.
 	WorkerID   string
 	StaleAfter time.Duration
+	// Maintenance schedules the sweep and housekeeping and sets River's
+	// retention of finished jobs.
+	Maintenance MaintenanceOptions
 }
 
 // Runner works the queues of this process.
@@ -119,6 +124,9 @@ func NewRunner(db *sql.DB, pool *pgxpool.Pool, deps Deps, opts Options) (*Runner
 	if err := registerEmbed(workers, queues, &periodic, deps, bo); err != nil {
 		return nil, err
 	}
+	if err := registerMaintenance(workers, &periodic, deps, opts.Maintenance); err != nil {
+		return nil, err
+	}
 	c, err := river.NewClient(riverdatabasesql.NewWithPgxListener(db, pool), &river.Config{
 		ID:           opts.WorkerID, // "" lets River generate one
 		Queues:       queues,
@@ -133,7 +141,13 @@ func NewRunner(db *sql.DB, pool *pgxpool.Pool, deps Deps, opts Options) (*Runner
 		// a dead worker: River makes it retryable again (docs/design/jobs.md, "Reaper").
 		RescueStuckJobsAfter: max(opts.IngestTimeout, opts.Generation.Timeout) + opts.RescueGrace,
 		JobTimeout:           opts.IngestTimeout, // the default; workers override it per kind
-		Logger:               log,
+		// River's cleaner (leader only) deletes finished River rows after
+		// these; the business jobs rows keep the history
+		// (docs/design/jobs.md, "Maintenance").
+		CompletedJobRetentionPeriod: opts.Maintenance.CompletedRetention,
+		CancelledJobRetentionPeriod: opts.Maintenance.CancelledRetention,
+		DiscardedJobRetentionPeriod: opts.Maintenance.DiscardedRetention,
+		Logger:                      log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)

@@ -54,20 +54,13 @@ func (s *Store) ReadPrefix(ctx context.Context, key string, n int64) ([]byte, er
 // List returns every object under prefix in key order, following all
 // pages of ListObjectsV2 (1000 keys per page unless the server says less).
 func (s *Store) List(ctx context.Context, prefix string) ([]course.ObjectInfo, error) {
-	in := &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(prefix)}
-	if s.listPageSize > 0 {
-		in.MaxKeys = aws.Int32(s.listPageSize)
-	}
 	out := []course.ObjectInfo{}
-	p := s3.NewListObjectsV2Paginator(s.client, in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, errCall(ctx, "list objects", err)
-		}
-		for _, o := range page.Contents {
-			out = append(out, course.ObjectInfo{Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size), LastModified: aws.ToTime(o.LastModified)})
-		}
+	err := s.ListPages(ctx, prefix, func(page []course.ObjectInfo) error {
+		out = append(out, page...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

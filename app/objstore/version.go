@@ -16,7 +16,7 @@ import (
 // so the object under a confirmed key may be replaced; every read after
 // confirmation names the ETag it expects and storage refuses another.
 
-// Stat returns the size and ETag of key: ENOTFOUND when it is absent,
+// Stat returns the size, ETag and LastModified of key: ENOTFOUND when it is absent,
 // EUNAVAILABLE when storage fails.
 func (s *Store) Stat(ctx context.Context, key string) (course.ObjectVersion, error) {
 	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
@@ -26,7 +26,8 @@ func (s *Store) Stat(ctx context.Context, key string) (course.ObjectVersion, err
 	if err != nil {
 		return course.ObjectVersion{}, errCall(ctx, "head object", err)
 	}
-	return course.ObjectVersion{Size: aws.ToInt64(out.ContentLength), ETag: aws.ToString(out.ETag)}, nil
+	return course.ObjectVersion{Size: aws.ToInt64(out.ContentLength), ETag: aws.ToString(out.ETag),
+		Modified: aws.ToTime(out.LastModified)}, nil
 }
 
 // ReadVersionPrefix returns up to n first bytes of key if its ETag is

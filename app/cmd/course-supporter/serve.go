@@ -167,6 +167,7 @@ func intakeOptions(cfg *config.Config) intake.Options {
 		PresignTTL:    cfg.Upload.PresignTTL,
 		ObjectURLBase: strings.TrimRight(cfg.S3.Endpoint, "/") + "/" + cfg.S3.Bucket,
 		Platforms:     course.DefaultPlatforms,
+		ConfirmWithin: cfg.Worker.Maintenance.ConfirmWithin,
 	}
 }
 

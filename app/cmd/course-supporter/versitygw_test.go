@@ -2,67 +2,22 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/course-supporter/course-supporter/app/internal/s3test"
 	"github.com/course-supporter/course-supporter/app/internal/testdb"
 	"github.com/course-supporter/course-supporter/app/internal/testfiles"
-	"github.com/course-supporter/course-supporter/app/objstore"
 )
 
 // versitygw starts a real S3 server that verifies SigV4 signatures, with
 // its posix backend in a temporary directory, and one bucket.
 func versitygw(t *testing.T, bucket string) (endpoint, access, secret string) {
 	t.Helper()
-	bin, err := exec.LookPath("versitygw")
-	if err != nil {
-		gopath, _ := exec.Command("go", "env", "GOPATH").Output()
-		bin = filepath.Join(strings.TrimSpace(string(gopath)), "bin", "versitygw")
-		if _, err := os.Stat(bin); err != nil {
-			t.Fatalf("versitygw is required (go install github.com/versity/versitygw/cmd/versitygw@v1.8.0): %v", err)
-		}
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	access, secret = "vgwaccess", "vgwsecret-vgwsecret"
-	cmd := exec.Command(bin, "--access", access, "--secret", secret, "--port", addr, "posix", t.TempDir())
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	endpoint = "http://" + addr
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			_ = c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("versitygw did not start")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if err := objstore.CreateBucket(context.Background(), objstore.Options{
-		Endpoint: endpoint, Region: "us-east-1", AccessKey: access, SecretKey: secret, Bucket: bucket, ForcePathStyle: true,
-	}); err != nil {
-		t.Fatalf("create bucket: %v", err)
-	}
-	return endpoint, access, secret
+	return s3test.Versitygw(t, bucket)
 }
 
 // Ensure presign → PUT → confirm works against a server that checks the

@@ -69,6 +69,8 @@ func startWorkers(ctx context.Context, cfg *config.Config, d *deps, reg promethe
 		Metrics: jobs.NewMetrics(reg),
 		Log:     log,
 		Embed:   embedDeps(cfg, store, ai),
+		// Storage maintenance and housekeeping (leader only).
+		Maintenance: &jobs.MaintenanceDeps{Objects: d.store, Refs: d.db, Housekeeper: d.db},
 	}, opts)
 	if err != nil {
 		return nil, err

@@ -33,6 +33,18 @@ func Runner(w config.Worker, in config.Ingest, lim config.Limits, ai config.LLM)
 		ReaperInterval: w.ReaperInterval,
 		MaxWait:        w.MaxWait,
 		StaleAfter:     w.StaleAfter,
+		Maintenance:    Maintenance(w),
+	}
+}
+
+// Maintenance is the schedule of the maintenance jobs and River's
+// retention; the sweep's clock is the heavy-work window's zone.
+func Maintenance(w config.Worker) jobs.MaintenanceOptions {
+	m := w.Maintenance
+	return jobs.MaintenanceOptions{
+		SweepAt: m.SweepAt, SweepLoc: w.HeavyWindow.Location, OrphanGrace: m.OrphanGrace,
+		HousekeepingInterval: m.HousekeepingInterval, RateLimitIdle: m.RateLimitIdle, HeartbeatMaxAge: m.HeartbeatMaxAge,
+		CompletedRetention: m.CompletedRetention, CancelledRetention: m.CancelledRetention, DiscardedRetention: m.DiscardedRetention,
 	}
 }
 
