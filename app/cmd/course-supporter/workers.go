@@ -69,6 +69,10 @@ func startWorkers(ctx context.Context, cfg *config.Config, d *deps, reg promethe
 		Metrics: jobs.NewMetrics(reg),
 		Log:     log,
 		Embed:   embedDeps(cfg, store, ai),
+		// Steps rank a truncated context by embedding similarity when
+		// embeddings are on (docs/design/search.md, "Generation context").
+		Ranker:    postgres.NewSearchStore(d.db, cfg.Embed.EFSearch),
+		Embedding: ai.policy,
 	}, opts)
 	if err != nil {
 		return nil, err
