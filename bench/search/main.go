@@ -351,11 +351,9 @@ func measure(ctx context.Context, pool *pgxpool.Pool, o opts, a measureArgs) err
 		if err != nil {
 			return err
 		}
-		for _, form := range a.forms {
-			if err := runCase(ctx, pool, store, o, caseArgs{name: c.name, form: form, tenant: tenant, node: c.node,
-				queries: queries, exact: exact, exactP50: exactP, base: a.bases[form], key: a.key}); err != nil {
-				return err
-			}
+		if err := runCase(ctx, pool, store, o, caseArgs{name: c.name, forms: a.forms, tenant: tenant, node: c.node,
+			queries: queries, exact: exact, exactP50: exactP, bases: a.bases, key: a.key}); err != nil {
+			return err
 		}
 	}
 	if a.profileAddr != "" {
@@ -384,90 +382,120 @@ func exactTop(ctx context.Context, pool *pgxpool.Pool, store *postgres.SearchSto
 }
 
 type caseArgs struct {
-	name, form   string
+	name         string
+	forms        []string
 	tenant, node uuid.UUID
 	queries      [][]float32
 	exact        [][]uuid.UUID
 	exactP50     float64
-	base, key    string
+	bases        map[string]string
+	key          string
 }
 
+// timings are one form's figures of a case.
+type timings struct {
+	sql, api             []float64
+	sqlRecall, apiRecall float64
+}
+
+// runCase times every form of a case. The forms take turns query by
+// query, so on a shared machine a burst of load hits them alike instead
+// of whichever form ran during it.
 func runCase(ctx context.Context, pool *pgxpool.Pool, store *postgres.SearchStore, o opts, c caseArgs) error {
-	settings, sql := store.VectorSQL(c.form)
-	idx, err := planIndex(ctx, pool, settings, sql, c.node, c.tenant, c.queries[0])
-	if err != nil {
-		return err
+	stmts := map[string][2]string{}
+	for _, form := range c.forms {
+		settings, sql := store.VectorSQL(form)
+		idx, err := planIndex(ctx, pool, settings, sql, c.node, c.tenant, c.queries[0])
+		if err != nil {
+			return err
+		}
+		if idx != indexDDL[form].name {
+			return fmt.Errorf("%s/%s: the plan scans %q, not the %s index", c.name, form, idx, form)
+		}
+		stmts[form] = [2]string{settings, sql}
 	}
-	if idx != indexDDL[c.form].name {
-		return fmt.Errorf("%s/%s: the plan scans %q, not the %s index", c.name, c.form, idx, c.form)
+	t := map[string]*timings{}
+	for _, form := range c.forms {
+		t[form] = &timings{}
 	}
 	// The SQL alone, warm: every query once untimed, then timed.
-	var sqlTimes []float64
-	var sqlRecall float64
 	for pass := range 2 {
 		for i, q := range c.queries {
-			t0 := time.Now()
-			ids, err := topIDs(ctx, pool, settings, sql, c.node, c.tenant, q)
-			if err != nil {
-				return fmt.Errorf("sql: %w", err)
-			}
-			if pass == 1 {
-				sqlTimes = append(sqlTimes, ms(time.Since(t0)))
-				if i < o.exactQueries {
-					sqlRecall += recall(c.exact[i], ids)
+			for _, form := range c.forms {
+				t0 := time.Now()
+				ids, err := topIDs(ctx, pool, stmts[form][0], stmts[form][1], c.node, c.tenant, q)
+				if err != nil {
+					return fmt.Errorf("sql: %w", err)
+				}
+				if pass == 1 {
+					t[form].sql = append(t[form].sql, ms(time.Since(t0)))
+					if i < o.exactQueries {
+						t[form].sqlRecall += recall(c.exact[i], ids)
+					}
 				}
 			}
 		}
 	}
+	// The endpoint: GET /nodes/{id}/search?mode=vector, the query embedded
+	// by the fake embeddings server; one untimed pass warms the apps.
+	client := &http.Client{Timeout: 30 * time.Second}
+	for pass := range 2 {
+		for i := range c.queries {
+			for _, form := range c.forms {
+				base := c.bases[form]
+				if base == "" {
+					continue
+				}
+				t0 := time.Now()
+				ids, mode, err := apiSearch(client, base, c.key, c.node, i)
+				if err != nil {
+					return err
+				}
+				if mode != "vector" {
+					return fmt.Errorf("endpoint answered mode %q", mode)
+				}
+				if pass == 1 {
+					t[form].api = append(t[form].api, ms(time.Since(t0)))
+					if i < o.exactQueries {
+						t[form].apiRecall += recall(c.exact[i], ids)
+					}
+				}
+			}
+		}
+	}
+	for _, form := range c.forms {
+		report(o, c, form, t[form])
+	}
+	return nil
+}
+
+// report prints one form's figures of a case.
+func report(o opts, c caseArgs, form string, t *timings) {
 	n := float64(o.exactQueries)
-	sqlP := pcts(sqlTimes)
-	name := c.name + "." + c.form
+	sqlP := pcts(t.sql)
+	name := c.name + "." + form
 	r := func(fig string, v float64, unit, target string) {
 		fmt.Printf("RESULT search.%s.%s %.3f %s %s\n", name, fig, v, unit, target)
 	}
-	fmt.Printf("%s (%s index, plan scans %s): recall@10 SQL %.3f; SQL p50/p95/p99 %.2f/%.2f/%.2f ms; exact scan p50 %.1f ms (speed-up %.0fx); load %s\n",
-		c.name, c.form, idx, sqlRecall/n, sqlP[0], sqlP[1], sqlP[2], c.exactP50, c.exactP50/sqlP[0], loadavg())
-	r("sql_recall_at_10", sqlRecall/n, "ratio", ">=0.95")
+	fmt.Printf("%s (%s index): recall@10 SQL %.3f; SQL p50/p95/p99 %.2f/%.2f/%.2f ms; exact scan p50 %.1f ms (speed-up %.0fx); load %s\n",
+		c.name, form, t.sqlRecall/n, sqlP[0], sqlP[1], sqlP[2], c.exactP50, c.exactP50/sqlP[0], loadavg())
+	r("sql_recall_at_10", t.sqlRecall/n, "ratio", ">=0.95")
 	r("sql_p50", sqlP[0], "ms", "")
 	r("sql_p95", sqlP[1], "ms", "")
 	r("sql_p99", sqlP[2], "ms", "")
 	r("exact_p50", c.exactP50, "ms", "")
 	r("speedup_vs_exact", c.exactP50/sqlP[0], "x", ">=20")
-	if c.base == "" {
-		fmt.Printf("%s (%s index): no app serves this form; endpoint not timed\n", c.name, c.form)
-		return nil
+	if len(t.api) == 0 {
+		fmt.Printf("%s (%s index): no app serves this form; endpoint not timed\n", c.name, form)
+		return
 	}
-	// The endpoint: GET /nodes/{id}/search?mode=vector, the query embedded
-	// by the fake embeddings server; one untimed pass warms the app.
-	client := &http.Client{Timeout: 30 * time.Second}
-	var apiTimes []float64
-	var apiRecall float64
-	for pass := range 2 {
-		for i := range c.queries {
-			t0 := time.Now()
-			ids, mode, err := apiSearch(client, c.base, c.key, c.node, i)
-			if err != nil {
-				return err
-			}
-			if mode != "vector" {
-				return fmt.Errorf("endpoint answered mode %q", mode)
-			}
-			if pass == 1 {
-				apiTimes = append(apiTimes, ms(time.Since(t0)))
-				if i < o.exactQueries {
-					apiRecall += recall(c.exact[i], ids)
-				}
-			}
-		}
-	}
-	apiP := pcts(apiTimes)
-	fmt.Printf("%s (%s index): endpoint recall@10 %.3f; endpoint p50/p95/p99 %.2f/%.2f/%.2f ms (p50 beyond the SQL %.2f ms); load %s\n",
-		c.name, c.form, apiRecall/n, apiP[0], apiP[1], apiP[2], apiP[0]-sqlP[0], loadavg())
-	r("recall_at_10", apiRecall/n, "ratio", ">=0.95")
+	apiP := pcts(t.api)
+	fmt.Printf("%s (%s index): endpoint recall@10 %.3f; endpoint p50/p95/p99 %.2f/%.2f/%.2f ms (p50 beyond the SQL %.2f ms)\n",
+		c.name, form, t.apiRecall/n, apiP[0], apiP[1], apiP[2], apiP[0]-sqlP[0])
+	r("recall_at_10", t.apiRecall/n, "ratio", ">=0.95")
 	r("endpoint_p50", apiP[0], "ms", "")
 	r("endpoint_p95", apiP[1], "ms", "<=20")
 	r("endpoint_p99", apiP[2], "ms", "")
-	return nil
 }
 
 // planIndex is the index the vector statement's plan scans (EXPLAIN with
