@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/course-supporter/course-supporter/app/course"
 	"github.com/course-supporter/course-supporter/app/ingest"
 	"github.com/course-supporter/course-supporter/app/internal/jobsconf"
 	"github.com/course-supporter/course-supporter/app/internal/llmtest"
@@ -22,14 +25,23 @@ import (
 // PostgreSQL).
 type genStack struct {
 	*stack
-	chat *llmtest.Chat
-	key  string
+	chat   *llmtest.Chat
+	key    string
+	tenant uuid.UUID
 }
 
 func newGenStack(t testing.TB, o jobs.GenerationOptions) *genStack {
 	t.Helper()
+	return newGenStackEmbed(t, o, nil, false)
+}
+
+// newGenStackEmbed is newGenStack whose router also serves the embed
+// action from embed (when not nil), with embeddings on or off for the
+// steps' context ranking.
+func newGenStackEmbed(t testing.TB, o jobs.GenerationOptions, embed *llmtest.EmbedServer, on bool) *genStack {
+	t.Helper()
 	s := mustStack(t)
-	_, key := s.tenantWithKey("gen")
+	tenant, key := s.tenantWithKey("gen")
 	chat := llmtest.NewChat(t)
 	prompts, err := llm.LoadPrompts(llm.EmbeddedPrompts())
 	if err != nil {
@@ -48,11 +60,19 @@ func newGenStack(t testing.TB, o jobs.GenerationOptions) *genStack {
 	if o.Timeout > 0 {
 		opts.Generation.Timeout = o.Timeout
 	}
-	r, err := jobs.NewRunner(s.db.SQL, s.db.Pool, jobs.Deps{
+	deps := jobs.Deps{
 		Store: s.store, Ingest: js, Reaper: js, Process: &ingest.Processor{TmpDir: t.TempDir()},
 		Steps: postgres.NewGenerationStore(s.db, s.enq), LLM: llmtest.StructuringRouter(t, chat.URL+"/v1", postgres.NewCallStore(s.db)),
 		Prompts: prompts, Log: logging.New(s.logs, logging.Options{Format: "json", Level: "debug"}),
-	}, opts)
+	}
+	if embed != nil {
+		deps.LLM = llmtest.StepsRouter(t, chat.URL+"/v1", embed.BaseURL(), postgres.NewCallStore(s.db))
+		deps.Ranker = postgres.NewSearchStore(s.db, 100)
+		if on {
+			deps.Embedding = course.EmbeddingPolicy{Model: embedModel}
+		}
+	}
+	r, err := jobs.NewRunner(s.db.SQL, s.db.Pool, deps, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +80,7 @@ func newGenStack(t testing.TB, o jobs.GenerationOptions) *genStack {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = r.Stop(context.Background()) })
-	return &genStack{stack: s, chat: chat, key: key}
+	return &genStack{stack: s, chat: chat, key: key, tenant: tenant}
 }
 
 // child creates a node (parent "" = a root).

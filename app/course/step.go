@@ -36,7 +36,17 @@ type StepInput struct {
 	SiblingSummaries  []NodeSummary
 	// CurrentStructure is the node's latest structure (reconcile, refine).
 	CurrentStructure json.RawMessage
+	// Ranking says what the chunks' Rank came from (RankingText or
+	// RankingEmbedding), so the step can report which ranking chose a
+	// truncated context.
+	Ranking string
 }
+
+// Rankings of a step's chunks (docs/design/search.md, "Generation context").
+const (
+	RankingText      = "text"      // PostgreSQL full-text rank against the node's query text
+	RankingEmbedding = "embedding" // cosine similarity to the embedded query text, text rank after
+)
 
 // RankedDocument is a ready material with all its chunks.
 type RankedDocument struct {
@@ -51,6 +61,7 @@ type RankedDocument struct {
 // node (higher first; ties keep document order).
 type RankedChunk struct {
 	ContextChunk
+	ID     uuid.UUID // material_chunks.id: matches the embedding ranking
 	Tokens int
 	Rank   float64
 }

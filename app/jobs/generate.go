@@ -52,9 +52,13 @@ type StepWorker struct {
 	LLM     course.LLM
 	Prompts *llm.Prompts
 	Opts    GenerationOptions
-	Backoff backoff
-	Metrics *Metrics
-	Log     *slog.Logger
+	// Ranker and Embedding rank a truncated context by embedding
+	// similarity; a zero Embedding (embeddings off) keeps the text rank.
+	Ranker    course.ChunkRanker
+	Embedding course.EmbeddingPolicy
+	Backoff   backoff
+	Metrics   *Metrics
+	Log       *slog.Logger
 }
 
 // Timeout is WORKER_STEP_TIMEOUT.
@@ -111,10 +115,13 @@ func (w *StepWorker) run(ctx context.Context, log *slog.Logger, task *course.Ste
 		res.Reused = in.Existing // unchanged node: no model call
 		return res, nil
 	}
+	if err := w.rankContext(ctx, log, task, in); err != nil {
+		return nil, err
+	}
 	cc, st := course.AssembleContext(in, task.Mode, w.Opts.Budget)
 	if st.Truncated {
 		log.Info("context_truncated", "selected_chunks", st.SelectedChunks, "total_chunks", st.TotalChunks,
-			"selected_tokens", st.SelectedTokens, "total_tokens", st.TotalTokens)
+			"selected_tokens", st.SelectedTokens, "total_tokens", st.TotalTokens, "ranking", in.Ranking)
 	}
 	req, ref, err := w.request(task, &cc)
 	if err != nil {

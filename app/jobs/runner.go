@@ -30,6 +30,10 @@ type Deps struct {
 	Prompts *llm.Prompts
 	Metrics *Metrics
 	Log     *slog.Logger
+	// Ranker and Embedding let steps rank a truncated context by
+	// embedding similarity; a zero Embedding keeps the full-text rank.
+	Ranker    course.ChunkRanker
+	Embedding course.EmbeddingPolicy
 	// Embed works embed jobs and embed_backfill when set (embeddings on).
 	Embed *EmbedDeps
 	// Maintenance runs storage_orphan_sweep and housekeeping when set.
@@ -105,7 +109,8 @@ func NewRunner(db *sql.DB, pool *pgxpool.Pool, deps Deps, opts Options) (*Runner
 	}
 	if deps.Steps != nil {
 		if err := river.AddWorkerSafely(workers, &StepWorker{Store: deps.Steps, LLM: deps.LLM, Prompts: deps.Prompts,
-			Opts: opts.Generation, Backoff: bo, Metrics: deps.Metrics, Log: base(deps.Log)}); err != nil {
+			Opts: opts.Generation, Ranker: deps.Ranker, Embedding: deps.Embedding,
+			Backoff: bo, Metrics: deps.Metrics, Log: base(deps.Log)}); err != nil {
 			return nil, fmt.Errorf("register generation worker: %w", err)
 		}
 		queues[QueueGeneration] = river.QueueConfig{MaxWorkers: opts.GenerateMax}

@@ -40,7 +40,7 @@ func (s *GenerationStore) LoadStep(ctx context.Context, task *course.StepTask) (
 	if err != nil {
 		return nil, err
 	}
-	in := &course.StepInput{Fingerprint: fp,
+	in := &course.StepInput{Fingerprint: fp, Ranking: course.RankingText,
 		Target: course.ContextTarget{ID: root.ID.String(), Title: root.Title, Description: deref(root.Description)}}
 	var existing []uuid.UUID
 	if err := db.Raw(`SELECT id FROM structure_snapshots WHERE materialnode_id = ? AND node_fingerprint = ?
@@ -81,6 +81,7 @@ func rankText(root *treeNode) string {
 }
 
 type chunkRow struct {
+	ID              uuid.UUID `gorm:"column:id"`
 	MaterialentryID uuid.UUID `gorm:"column:materialentry_id"`
 	ChunkIndex      int       `gorm:"column:chunk_index"`
 	ChunkType       string    `gorm:"column:chunk_type"`
@@ -122,7 +123,7 @@ func documents(db *gorm.DB, tenantID uuid.UUID, ready []*materialRow, nodeIDs []
 		d := course.RankedDocument{MaterialID: m.ID.String(), SourceType: m.SourceType, Filename: deref(m.Filename),
 			Title: titleOf[m.ID]}
 		for _, c := range chunks[m.ID] {
-			rc := course.RankedChunk{ContextChunk: course.ContextChunk{ChunkType: c.ChunkType, Text: c.Text, Index: c.ChunkIndex},
+			rc := course.RankedChunk{ID: c.ID, ContextChunk: course.ContextChunk{ChunkType: c.ChunkType, Text: c.Text, Index: c.ChunkIndex},
 				Tokens: c.TokenCount, Rank: c.Rank}
 			_ = json.Unmarshal(c.Metadata, &rc.Metadata)
 			if sl := rc.Metadata.SlideNumber; sl != nil && m.SourceType == string(course.SourcePresentation) {
@@ -136,12 +137,12 @@ func documents(db *gorm.DB, tenantID uuid.UUID, ready []*materialRow, nodeIDs []
 }
 
 // rankedChunks loads the chunks of the materials in document order with
-// their full-text rank against query (terms OR-ed). This is the ranking
-// seam: embedding similarity, when embeddings are enabled, replaces the
-// rank column here, and nothing else changes.
+// their full-text rank against query (terms OR-ed) and their ids, by
+// which the step re-ranks them by embedding similarity when embeddings
+// are on (course.ApplyEmbeddingRank).
 func rankedChunks(db *gorm.DB, tenantID uuid.UUID, mids []uuid.UUID, query string) (map[uuid.UUID][]chunkRow, error) {
 	var rows []chunkRow
-	if err := db.Raw(`SELECT materialentry_id, chunk_index, chunk_type, text, token_count, metadata,
+	if err := db.Raw(`SELECT id, materialentry_id, chunk_index, chunk_type, text, token_count, metadata,
 			ts_rank(tsv, q) AS rank
 		FROM material_chunks, (SELECT COALESCE(NULLIF(replace(plainto_tsquery('simple', ?)::text, ' & ', ' | '), ''),
 			'')::tsquery AS q) query

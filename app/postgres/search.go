@@ -56,23 +56,47 @@ const readyInSubtree = `SELECT e.id FROM material_entries e WHERE e.tenant_id = 
 const hitColumns = `h.id, h.materialentry_id, h.materialnode_id, n.title, e.filename, e.source_type,
 	h.chunk_type, h.chunk_index, h.text, h.score, h.metadata`
 
-// vectorSQL: the chunks of the subtree ordered by cosine distance over the
-// HNSW index; the subtree and ready filters are applied as the index scan
-// goes, and the iterative scan continues until limit rows pass them.
-// relaxed_order may return rows slightly out of order, so they are sorted
-// again by distance.
-const vectorSQL = subtreeCTE + `, h AS (
+// Index forms of the HNSW index over material_chunks.embedding
+// (docs/design/search.md, "Index form"): the vector search orders by the
+// expression the index was built on, or PostgreSQL cannot use it.
+const (
+	IndexVector  = "vector"  // USING hnsw (embedding vector_cosine_ops)
+	IndexHalfvec = "halfvec" // USING hnsw ((embedding::halfvec(1536)) halfvec_cosine_ops)
+)
+
+// indexForm is the form the migrations build (00011). bench/search sets it at
+// link time (-X) to time the endpoint over the other form in one run; it
+// is not configuration, because it must match the schema.
+var indexForm = IndexHalfvec
+
+// distance is the ORDER BY expression of an index form.
+func distance(form string) string {
+	if form == IndexHalfvec {
+		return `c.embedding::halfvec(1536) <=> $3::halfvec(1536)`
+	}
+	return `c.embedding <=> $3::vector`
+}
+
+// vectorQuery: the chunks of the subtree ordered by cosine distance over
+// the HNSW index of form; the subtree and ready filters are applied as the
+// index scan goes, and the iterative scan continues until limit rows pass
+// them. The score is the full-precision cosine similarity, and the rows
+// are sorted by it again: relaxed_order may return them slightly out of
+// order, and a halfvec index orders by 16-bit distances.
+func vectorQuery(form string) string {
+	return subtreeCTE + `, h AS (
 		SELECT c.id, c.materialentry_id, c.materialnode_id, c.chunk_type, c.chunk_index, c.text, c.metadata,
 			1 - (c.embedding <=> $3::vector) AS score
 		FROM material_chunks c
 		WHERE c.tenant_id = $2 AND c.materialentry_id = ANY (ARRAY(` + readyInSubtree + `))
 			AND c.embedding_model = $4
-		ORDER BY c.embedding <=> $3::vector
+		ORDER BY ` + distance(form) + `
 		LIMIT $5
 	)
 	SELECT ` + hitColumns + `
 	FROM h JOIN material_entries e ON e.id = h.materialentry_id JOIN material_nodes n ON n.id = h.materialnode_id
 	ORDER BY h.score DESC, h.id`
+}
 
 // textSQL: websearch syntax ("quoted phrase", -term, or) over the
 // generated tsv column (GIN index), ranked by cover density.
@@ -88,11 +112,17 @@ const textSQL = subtreeCTE + `, h AS (
 	FROM h JOIN material_entries e ON e.id = h.materialentry_id JOIN material_nodes n ON n.id = h.materialnode_id
 	ORDER BY h.score DESC, h.id`
 
-// VectorSQL returns the vector statement and its settings, for bench/search
-// to time the SQL alone.
-func (s *SearchStore) VectorSQL() (settings, query string) {
-	return s.settings(), vectorSQL
+// VectorSQL returns the vector statement of an index form ("" = the
+// shipped one) and its settings, for bench/search to time the SQL alone.
+func (s *SearchStore) VectorSQL(form string) (settings, query string) {
+	if form == "" {
+		form = indexForm
+	}
+	return s.settings(), vectorQuery(form)
 }
+
+// IndexForm is the index form this binary's vector search uses.
+func IndexForm() string { return indexForm }
 
 func (s *SearchStore) settings() string {
 	// enable_sort off: the planner underestimates the subtree filter and
@@ -114,7 +144,7 @@ func (s *SearchStore) SearchVector(ctx context.Context, tenantID, nodeID uuid.UU
 		if _, err := tx.Exec(ctx, s.settings()); err != nil {
 			return fmt.Errorf("search settings: %w", err)
 		}
-		rows, err := tx.Query(ctx, vectorSQL, nodeID, tenantID, VectorLiteral(vec), model, limit)
+		rows, err := tx.Query(ctx, vectorQuery(indexForm), nodeID, tenantID, VectorLiteral(vec), model, limit)
 		if err != nil {
 			return fmt.Errorf("vector search: %w", err)
 		}

@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -22,6 +23,7 @@ import (
 	"net/url"
 	"os"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -42,7 +44,7 @@ type opts struct {
 
 func main() {
 	var o opts
-	phase := flag.String("phase", "load", "load | measure")
+	phase := flag.String("phase", "load", "load | measure | form (print the index form this build ships)")
 	flag.IntVar(&o.chunks, "chunks", 100000, "chunks")
 	flag.IntVar(&o.nodes, "nodes", 1000, "nodes (root + 19 chapters + lessons)")
 	flag.IntVar(&o.clusters, "clusters", 200, "vector clusters")
@@ -55,8 +57,15 @@ func main() {
 	base := flag.String("base", "", "API base URL (measure)")
 	key := flag.String("key", "", "API key (measure)")
 	embedAddr := flag.String("embed-addr", "", "listen address of the fake embeddings server (measure)")
-	index := flag.String("index", "vector", "vector | halfvec: the HNSW index to build (load)")
+	index := flag.String("index", "vector", "vector | halfvec | both: the HNSW index(es) to build (load) and time (measure)")
+	bases := flag.String("bases", "", "form=URL,...: the app serving each index form (measure; default: -base for the shipped form)")
+	profileAddr := flag.String("profile-addr", "", "metrics listener of the app at -base: take a CPU profile during an endpoint phase (measure)")
+	profileOut := flag.String("profile-out", "", "where to write that profile")
 	flag.Parse()
+	if *phase == "form" {
+		fmt.Println(postgres.IndexForm())
+		return
+	}
 	ctx := context.Background()
 	pool, err := pgxpool.New(ctx, os.Getenv("DATABASE_URL"))
 	if err != nil {
@@ -67,7 +76,8 @@ func main() {
 	case "load":
 		err = load(ctx, pool, o, *index)
 	case "measure":
-		err = measure(ctx, pool, o, *tenant, *base, *key, *embedAddr)
+		err = measure(ctx, pool, o, measureArgs{tenant: *tenant, base: *base, key: *key, embedAddr: *embedAddr,
+			forms: forms(*index), bases: parseBases(*bases, *base), profileAddr: *profileAddr, profileOut: *profileOut})
 	}
 	if err != nil {
 		log.Fatal(err)
@@ -158,8 +168,12 @@ func load(ctx context.Context, pool *pgxpool.Pool, o opts, index string) error {
 		pgx.CopyFromRows(mats)); err != nil {
 		return fmt.Errorf("copy materials: %w", err)
 	}
-	if _, err := pool.Exec(ctx, `DROP INDEX IF EXISTS material_chunks_embedding_idx`); err != nil {
-		return err
+	// Whatever vector index the migrations built: COPY into an unindexed
+	// table, then build the form(s) asked for.
+	for _, ix := range indexDDL {
+		if _, err := pool.Exec(ctx, `DROP INDEX IF EXISTS `+ix.name); err != nil {
+			return err
+		}
 	}
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
@@ -179,27 +193,54 @@ func load(ctx context.Context, pool *pgxpool.Pool, o opts, index string) error {
 	}
 	_, _ = conn.Exec(ctx, `SET maintenance_work_mem = '2GB'`)
 	_, _ = conn.Exec(ctx, `SET max_parallel_maintenance_workers = 1`)
-	ddl := `CREATE INDEX material_chunks_embedding_idx ON material_chunks USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)`
-	if index == "halfvec" {
-		ddl = `CREATE INDEX material_chunks_embedding_half_idx ON material_chunks
-			USING hnsw ((embedding::halfvec(1536)) halfvec_cosine_ops) WITH (m = 16, ef_construction = 64)`
+	for _, form := range forms(index) {
+		if err := buildIndex(ctx, conn.Conn(), form); err != nil {
+			return err
+		}
 	}
-	start = time.Now()
-	if _, err := conn.Exec(ctx, ddl); err != nil {
+	return nil
+}
+
+// indexDDL is the HNSW index of each form: the migration's vector index,
+// or an expression index over the same column cast to 16-bit halfvec.
+var indexDDL = map[string]struct{ name, ddl string }{
+	postgres.IndexVector: {"material_chunks_embedding_idx",
+		`CREATE INDEX material_chunks_embedding_idx ON material_chunks USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)`},
+	postgres.IndexHalfvec: {"material_chunks_embedding_half_idx",
+		`CREATE INDEX material_chunks_embedding_half_idx ON material_chunks
+			USING hnsw ((embedding::halfvec(1536)) halfvec_cosine_ops) WITH (m = 16, ef_construction = 64)`},
+}
+
+// forms lists the index forms of -index.
+func forms(index string) []string {
+	if index == "both" {
+		return []string{postgres.IndexVector, postgres.IndexHalfvec}
+	}
+	return []string{index}
+}
+
+// buildIndex builds one form's index and reports its build time and size.
+func buildIndex(ctx context.Context, conn *pgx.Conn, form string) error {
+	ix, ok := indexDDL[form]
+	if !ok {
+		return fmt.Errorf("unknown index form %q", form)
+	}
+	if _, err := conn.Exec(ctx, `DROP INDEX IF EXISTS `+ix.name); err != nil {
+		return err
+	}
+	start := time.Now()
+	if _, err := conn.Exec(ctx, ix.ddl); err != nil {
 		return fmt.Errorf("build index: %w", err)
 	}
 	build := time.Since(start).Seconds()
 	var size, table int64
-	name := "material_chunks_embedding_idx"
-	if index == "halfvec" {
-		name = "material_chunks_embedding_half_idx"
-	}
-	if err := conn.QueryRow(ctx, `SELECT pg_relation_size($1::regclass), pg_total_relation_size('material_chunks')`, name).Scan(&size, &table); err != nil {
+	if err := conn.QueryRow(ctx, `SELECT pg_relation_size($1::regclass), pg_total_relation_size('material_chunks')`, ix.name).Scan(&size, &table); err != nil {
 		return err
 	}
-	fmt.Printf("index %s (%s): built in %.1f s, %.0f MiB; table with indexes %.0f MiB\n", name, index, build, float64(size)/(1<<20), float64(table)/(1<<20))
-	fmt.Printf("RESULT search.%s.index_build %.1f s \n", index, build)
-	fmt.Printf("RESULT search.%s.index_size %.0f MiB \n", index, float64(size)/(1<<20))
+	fmt.Printf("index %s (%s): built in %.1f s, %.0f MiB; table with indexes %.0f MiB; load %s\n", ix.name, form, build,
+		float64(size)/(1<<20), float64(table)/(1<<20), loadavg())
+	fmt.Printf("RESULT search.%s.index_build %.1f s \n", form, build)
+	fmt.Printf("RESULT search.%s.index_size %.0f MiB \n", form, float64(size)/(1<<20))
 	return nil
 }
 
@@ -250,15 +291,40 @@ func writeChunks(out io.Writer, w *world, o opts, tenant uuid.UUID, ls []lesson)
 	return err
 }
 
-// measure runs both cases against the loaded data and the running app.
-func measure(ctx context.Context, pool *pgxpool.Pool, o opts, tenantS, base, key, embedAddr string) error {
+// measureArgs are the measure phase's inputs: the tenant, the app(s) per
+// index form, and the optional CPU profile of the app at base.
+type measureArgs struct {
+	tenant, base, key, embedAddr string
+	forms                        []string
+	bases                        map[string]string
+	profileAddr, profileOut      string
+}
+
+// parseBases reads form=URL pairs; without any, base serves the form
+// this bench binary was built with (the shipped one).
+func parseBases(spec, base string) map[string]string {
+	out := map[string]string{}
+	for _, kv := range strings.Split(spec, ",") {
+		if f, u, ok := strings.Cut(kv, "="); ok {
+			out[f] = u
+		}
+	}
+	if len(out) == 0 && base != "" {
+		out[postgres.IndexForm()] = base
+	}
+	return out
+}
+
+// measure runs both cases for every index form against the loaded data
+// and the running app(s).
+func measure(ctx context.Context, pool *pgxpool.Pool, o opts, a measureArgs) error {
 	w := newWorld(o)
-	tenant := uuid.MustParse(tenantS)
+	tenant := uuid.MustParse(a.tenant)
 	queries := make([][]float32, o.queries)
 	for i := range queries {
 		queries[i] = w.near(w.rng.IntN(len(w.centres)), o.noise)
 	}
-	stop, err := serveEmbeddings(embedAddr, queries)
+	stop, err := serveEmbeddings(a.embedAddr, queries)
 	if err != nil {
 		return err
 	}
@@ -281,82 +347,250 @@ func measure(ctx context.Context, pool *pgxpool.Pool, o opts, tenantS, base, key
 		name string
 		node uuid.UUID
 	}{{"tenant", root}, {"subtree", chapter}} {
-		if err := runCase(ctx, pool, store, o, c.name, tenant, c.node, queries, base, key); err != nil {
+		exact, exactP, err := exactTop(ctx, pool, store, o, tenant, c.node, queries)
+		if err != nil {
 			return err
 		}
+		if err := runCase(ctx, pool, store, o, caseArgs{name: c.name, forms: a.forms, tenant: tenant, node: c.node,
+			queries: queries, exact: exact, exactP50: exactP, bases: a.bases, key: a.key}); err != nil {
+			return err
+		}
+	}
+	if a.profileAddr != "" {
+		return profileEndpoint(ctx, pool, a, root, len(queries))
 	}
 	return nil
 }
 
-func runCase(ctx context.Context, pool *pgxpool.Pool, store *postgres.SearchStore, o opts, name string, tenant, node uuid.UUID,
-	queries [][]float32, base, key string) error {
-	settings, sql := store.VectorSQL()
-	// Exact top-10 of the same rows the search filters to: the index off.
+// exactTop is the exact top-10 of the first exactQueries queries (index
+// scans off) and the p50 of that scan.
+func exactTop(ctx context.Context, pool *pgxpool.Pool, store *postgres.SearchStore, o opts, tenant, node uuid.UUID,
+	queries [][]float32) ([][]uuid.UUID, float64, error) {
+	_, sql := store.VectorSQL(postgres.IndexVector)
 	exact := make([][]uuid.UUID, o.exactQueries)
-	var exactTimes []float64
+	var times []float64
 	for i := range o.exactQueries {
 		t0 := time.Now()
 		ids, err := topIDs(ctx, pool, `SELECT set_config('enable_indexscan', 'off', true)`, sql, node, tenant, queries[i])
 		if err != nil {
-			return fmt.Errorf("exact: %w", err)
+			return nil, 0, fmt.Errorf("exact: %w", err)
 		}
-		exactTimes = append(exactTimes, ms(time.Since(t0)))
+		times = append(times, ms(time.Since(t0)))
 		exact[i] = ids
 	}
+	return exact, pcts(times)[0], nil
+}
+
+type caseArgs struct {
+	name         string
+	forms        []string
+	tenant, node uuid.UUID
+	queries      [][]float32
+	exact        [][]uuid.UUID
+	exactP50     float64
+	bases        map[string]string
+	key          string
+}
+
+// timings are one form's figures of a case.
+type timings struct {
+	sql, api             []float64
+	sqlRecall, apiRecall float64
+}
+
+// runCase times every form of a case. The forms take turns query by
+// query, so on a shared machine a burst of load hits them alike instead
+// of whichever form ran during it.
+func runCase(ctx context.Context, pool *pgxpool.Pool, store *postgres.SearchStore, o opts, c caseArgs) error {
+	stmts := map[string][2]string{}
+	for _, form := range c.forms {
+		settings, sql := store.VectorSQL(form)
+		idx, err := planIndex(ctx, pool, settings, sql, c.node, c.tenant, c.queries[0])
+		if err != nil {
+			return err
+		}
+		if idx != indexDDL[form].name {
+			return fmt.Errorf("%s/%s: the plan scans %q, not the %s index", c.name, form, idx, form)
+		}
+		stmts[form] = [2]string{settings, sql}
+	}
+	t := map[string]*timings{}
+	for _, form := range c.forms {
+		t[form] = &timings{}
+	}
 	// The SQL alone, warm: every query once untimed, then timed.
-	var sqlTimes []float64
-	var sqlRecall float64
 	for pass := range 2 {
-		for i, q := range queries {
-			t0 := time.Now()
-			ids, err := topIDs(ctx, pool, settings, sql, node, tenant, q)
-			if err != nil {
-				return fmt.Errorf("sql: %w", err)
-			}
-			if pass == 1 {
-				sqlTimes = append(sqlTimes, ms(time.Since(t0)))
-				if i < o.exactQueries {
-					sqlRecall += recall(exact[i], ids)
+		for i, q := range c.queries {
+			for _, form := range c.forms {
+				t0 := time.Now()
+				ids, err := topIDs(ctx, pool, stmts[form][0], stmts[form][1], c.node, c.tenant, q)
+				if err != nil {
+					return fmt.Errorf("sql: %w", err)
+				}
+				if pass == 1 {
+					t[form].sql = append(t[form].sql, ms(time.Since(t0)))
+					if i < o.exactQueries {
+						t[form].sqlRecall += recall(c.exact[i], ids)
+					}
 				}
 			}
 		}
 	}
 	// The endpoint: GET /nodes/{id}/search?mode=vector, the query embedded
-	// by the fake embeddings server.
+	// by the fake embeddings server; one untimed pass warms the apps.
 	client := &http.Client{Timeout: 30 * time.Second}
-	var apiTimes []float64
-	var apiRecall float64
-	for i := range queries {
-		t0 := time.Now()
-		ids, mode, err := apiSearch(client, base, key, node, i)
-		if err != nil {
-			return err
-		}
-		apiTimes = append(apiTimes, ms(time.Since(t0)))
-		if mode != "vector" {
-			return fmt.Errorf("endpoint answered mode %q", mode)
-		}
-		if i < o.exactQueries {
-			apiRecall += recall(exact[i], ids)
+	for pass := range 2 {
+		for i := range c.queries {
+			for _, form := range c.forms {
+				base := c.bases[form]
+				if base == "" {
+					continue
+				}
+				t0 := time.Now()
+				ids, mode, err := apiSearch(client, base, c.key, c.node, i)
+				if err != nil {
+					return err
+				}
+				if mode != "vector" {
+					return fmt.Errorf("endpoint answered mode %q", mode)
+				}
+				if pass == 1 {
+					t[form].api = append(t[form].api, ms(time.Since(t0)))
+					if i < o.exactQueries {
+						t[form].apiRecall += recall(c.exact[i], ids)
+					}
+				}
+			}
 		}
 	}
+	for _, form := range c.forms {
+		report(o, c, form, t[form])
+	}
+	return nil
+}
+
+// report prints one form's figures of a case.
+func report(o opts, c caseArgs, form string, t *timings) {
 	n := float64(o.exactQueries)
-	sqlP, apiP, exP := pcts(sqlTimes), pcts(apiTimes), pcts(exactTimes)
-	fmt.Printf("%s: recall@10 SQL %.3f, endpoint %.3f; SQL p50/p95/p99 %.2f/%.2f/%.2f ms; endpoint %.2f/%.2f/%.2f ms; exact scan p50 %.1f ms (speed-up %.0fx); load %s\n",
-		name, sqlRecall/n, apiRecall/n, sqlP[0], sqlP[1], sqlP[2], apiP[0], apiP[1], apiP[2], exP[0], exP[0]/sqlP[0], loadavg())
+	sqlP := pcts(t.sql)
+	name := c.name + "." + form
 	r := func(fig string, v float64, unit, target string) {
 		fmt.Printf("RESULT search.%s.%s %.3f %s %s\n", name, fig, v, unit, target)
 	}
-	r("recall_at_10", apiRecall/n, "ratio", ">=0.95")
-	r("endpoint_p50", apiP[0], "ms", "")
-	r("endpoint_p95", apiP[1], "ms", "<=20")
-	r("endpoint_p99", apiP[2], "ms", "")
+	fmt.Printf("%s (%s index): recall@10 SQL %.3f; SQL p50/p95/p99 %.2f/%.2f/%.2f ms; exact scan p50 %.1f ms (speed-up %.0fx); load %s\n",
+		c.name, form, t.sqlRecall/n, sqlP[0], sqlP[1], sqlP[2], c.exactP50, c.exactP50/sqlP[0], loadavg())
+	r("sql_recall_at_10", t.sqlRecall/n, "ratio", ">=0.95")
 	r("sql_p50", sqlP[0], "ms", "")
 	r("sql_p95", sqlP[1], "ms", "")
 	r("sql_p99", sqlP[2], "ms", "")
-	r("exact_p50", exP[0], "ms", "")
-	r("speedup_vs_exact", exP[0]/sqlP[0], "x", ">=20")
-	return nil
+	r("exact_p50", c.exactP50, "ms", "")
+	r("speedup_vs_exact", c.exactP50/sqlP[0], "x", ">=20")
+	if len(t.api) == 0 {
+		fmt.Printf("%s (%s index): no app serves this form; endpoint not timed\n", c.name, form)
+		return
+	}
+	apiP := pcts(t.api)
+	fmt.Printf("%s (%s index): endpoint recall@10 %.3f; endpoint p50/p95/p99 %.2f/%.2f/%.2f ms (p50 beyond the SQL %.2f ms)\n",
+		c.name, form, t.apiRecall/n, apiP[0], apiP[1], apiP[2], apiP[0]-sqlP[0])
+	r("recall_at_10", t.apiRecall/n, "ratio", ">=0.95")
+	r("endpoint_p50", apiP[0], "ms", "")
+	r("endpoint_p95", apiP[1], "ms", "<=20")
+	r("endpoint_p99", apiP[2], "ms", "")
+}
+
+// planIndex is the index the vector statement's plan scans (EXPLAIN with
+// the statement's settings): the ORDER BY expression must match the
+// index's for PostgreSQL to use it.
+func planIndex(ctx context.Context, pool *pgxpool.Pool, settings, sql string, node, tenant uuid.UUID, q []float32) (string, error) {
+	var plan []byte
+	err := pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, settings); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+sql, pgx.QueryExecModeExec, node, tenant,
+			postgres.VectorLiteral(q), "text-embedding-3-small", 10).Scan(&plan)
+	})
+	if err != nil {
+		return "", fmt.Errorf("explain: %w", err)
+	}
+	for _, ix := range indexDDL {
+		if bytes.Contains(plan, []byte(`"Index Name": "`+ix.name+`"`)) {
+			return ix.name, nil
+		}
+	}
+	return "none", nil
+}
+
+// profileEndpoint times the endpoint's parts beyond the SQL: the embed
+// round trip to the fake alone, one committed single-row INSERT (what the
+// audit row of the query embedding and the rate limiter's bucket update
+// each wait for), then a CPU profile of the app while the whole-tenant
+// endpoint is called for the profile's duration.
+func profileEndpoint(ctx context.Context, pool *pgxpool.Pool, a measureArgs, root uuid.UUID, queries int) error {
+	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS bench_commit (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		return err
+	}
+	var commitTimes []float64
+	for range queries {
+		t0 := time.Now()
+		if _, err := pool.Exec(ctx, `INSERT INTO bench_commit DEFAULT VALUES`); err != nil {
+			return err
+		}
+		commitTimes = append(commitTimes, ms(time.Since(t0)))
+	}
+	c := pcts(commitTimes)
+	fmt.Printf("one committed INSERT: p50/p95/p99 %.2f/%.2f/%.2f ms\n", c[0], c[1], c[2])
+	fmt.Printf("RESULT search.commit_p50 %.3f ms \n", c[0])
+	client := &http.Client{Timeout: 30 * time.Second}
+	var embedTimes []float64
+	for i := range queries {
+		t0 := time.Now()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+a.embedAddr+"/v1/embeddings",
+			strings.NewReader(fmt.Sprintf(`{"model":"text-embedding-3-small","input":["bench query %d"]}`, i)))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req) //nolint:gosec // G704: the bench's own fake on loopback
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		embedTimes = append(embedTimes, ms(time.Since(t0)))
+	}
+	p := pcts(embedTimes)
+	fmt.Printf("embed round trip to the fake (from the bench): p50/p95/p99 %.2f/%.2f/%.2f ms\n", p[0], p[1], p[2])
+	fmt.Printf("RESULT search.embed_fake_p50 %.3f ms \n", p[0])
+	const seconds = 15
+	done := make(chan error, 1)
+	go func() {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet,
+			fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", a.profileAddr, seconds), nil)
+		resp, err := client.Do(req) //nolint:gosec // G704: the app's metrics listener on loopback
+		if err != nil {
+			done <- err
+			return
+		}
+		defer resp.Body.Close()
+		f, err := os.Create(a.profileOut)
+		if err != nil {
+			done <- err
+			return
+		}
+		_, err = io.Copy(f, resp.Body)
+		done <- errors.Join(err, f.Close())
+	}()
+	base := a.bases[postgres.IndexForm()]
+	if base == "" {
+		base = a.base
+	}
+	calls, t0 := 0, time.Now()
+	for time.Since(t0) < seconds*time.Second {
+		if _, _, err := apiSearch(client, base, a.key, root, calls%queries); err != nil {
+			return err
+		}
+		calls++
+	}
+	fmt.Printf("profile: %d endpoint calls in %d s written to %s\n", calls, seconds, a.profileOut)
+	return <-done
 }
 
 func topIDs(ctx context.Context, pool *pgxpool.Pool, settings, sql string, node, tenant uuid.UUID, q []float32) ([]uuid.UUID, error) {
@@ -387,9 +621,9 @@ func topIDs(ctx context.Context, pool *pgxpool.Pool, settings, sql string, node,
 
 func apiSearch(c *http.Client, base, key string, node uuid.UUID, i int) ([]uuid.UUID, string, error) {
 	u := fmt.Sprintf("%s/api/v1/nodes/%s/search?mode=vector&limit=10&q=%s", base, node, url.QueryEscape(fmt.Sprintf("bench query %d", i)))
-	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, u, nil)
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, u, nil) //nolint:gosec // G704: the app this bench started, on loopback
 	req.Header.Set("X-API-Key", key)
-	resp, err := c.Do(req)
+	resp, err := c.Do(req) //nolint:gosec // G704: as above
 	if err != nil {
 		return nil, "", err
 	}

@@ -71,6 +71,10 @@ func startWorkers(ctx context.Context, cfg *config.Config, d *deps, reg promethe
 		Embed:   embedDeps(cfg, store, ai),
 		// Storage maintenance and housekeeping (leader only).
 		Maintenance: &jobs.MaintenanceDeps{Objects: d.store, Refs: d.db, Housekeeper: d.db},
+		// Steps rank a truncated context by embedding similarity when
+		// embeddings are on (docs/design/search.md, "Generation context").
+		Ranker:    postgres.NewSearchStore(d.db, cfg.Embed.EFSearch),
+		Embedding: ai.policy,
 	}, opts)
 	if err != nil {
 		return nil, err
