@@ -83,8 +83,9 @@ func appendJSONString(dst []byte, s string) []byte {
 }
 
 // plain8 reports whether none of the 8 bytes of s needs escaping: none
-// is below 0x20, '"', '\\' or non-ASCII (bit tricks from
-// https://graphics.stanford.edu/~seander/bithacks.html#HasLessInWord).
+// is below 0x20, '"', '\\' or non-ASCII. Word-at-a-time tests: (x - n*ones)
+// &^ x sets a byte's high bit when that byte is below n (or zero after an
+// XOR with the byte sought); x's own high bits flag non-ASCII bytes.
 func plain8(s string) bool {
 	_ = s[7]
 	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
