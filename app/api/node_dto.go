@@ -26,7 +26,8 @@ type NodeResponse struct {
 	UpdatedAt         Timestamp `json:"updated_at"`
 }
 
-// NodeTreeResponse is a node with its subtree.
+// NodeTreeResponse is a node with its subtree. It documents the body of
+// get-node-tree, which node_tree.go writes without building it.
 type NodeTreeResponse struct {
 	NodeResponse
 	Children []NodeTreeResponse `json:"children"`
@@ -142,14 +143,6 @@ func toNodeResponse(n *course.Node) NodeResponse {
 		r.ParentID = strPtr(n.ParentID.String())
 	}
 	return r
-}
-
-func toNodeTree(n *course.Node) NodeTreeResponse {
-	t := NodeTreeResponse{NodeResponse: toNodeResponse(n), Children: []NodeTreeResponse{}}
-	for _, c := range n.Children {
-		t.Children = append(t.Children, toNodeTree(c))
-	}
-	return t
 }
 
 func toNodeDetail(n *course.Node, mats map[uuid.UUID][]*course.Material, warns map[uuid.UUID][]course.MappingWarning) NodeWithMaterialsResponse {

@@ -74,12 +74,12 @@ func (s *Server) registerNodes() {
 			return nodeResult(n, err)
 		})
 	register(s, op("get-node-tree", http.MethodGet, base+"/{id}/tree", "A node with its whole subtree", classRead, http.StatusOK),
-		func(ctx context.Context, in *NodePath) (*struct{ Body []NodeTreeResponse }, error) {
+		func(ctx context.Context, in *NodePath) (*struct{ Body nodeTrees }, error) {
 			n, err := s.deps.Nodes.Tree(ctx, tenantOf(ctx), nodeID(in.ID))
 			if err != nil {
 				return nil, err
 			}
-			return &struct{ Body []NodeTreeResponse }{Body: []NodeTreeResponse{toNodeTree(n)}}, nil
+			return &struct{ Body nodeTrees }{Body: nodeTrees{n}}, nil
 		})
 	register(s, op("get-node-detail", http.MethodGet, base+"/{id}/detail", "A subtree with the materials of every node", classRead, http.StatusOK),
 		func(ctx context.Context, in *NodePath) (*struct{ Body []NodeWithMaterialsResponse }, error) {

@@ -122,6 +122,7 @@ func New(deps Deps, opts Options) *Server {
 
 	cfg := huma.DefaultConfig("Course Supporter API", opts.Version)
 	cfg.CreateHooks = nil // no $schema links injected into response bodies
+	cfg.Formats = jsonFormats()
 	cfg.OnAddOperation = append(cfg.OnAddOperation, func(_ *huma.OpenAPI, o *huma.Operation) {
 		if o.MaxBodyBytes > 0 { // operations with a JSON body
 			o.MaxBodyBytes = opts.JSONBodyMax + 1 // huma refuses count >= max

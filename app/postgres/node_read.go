@@ -33,27 +33,55 @@ const treeSQL = `WITH RECURSIVE sub AS (
 	)
 	SELECT * FROM sub ORDER BY "order", id`
 
-// nodeScan holds the scan targets of one row; reused across rows.
+// nodeScan holds the scan targets of one row; reused across rows. UUIDs
+// and nullable text scan into pgtype values: pgx fills those directly,
+// where *string targets go through its reflective pointer plan.
 type nodeScan struct {
-	id, tenant, parent pgtype.UUID
-	row                nodeRow
+	id, tenant, parent             pgtype.UUID
+	description, goal, fingerprint pgtype.Text
+	row                            nodeRow
 }
 
 func (s *nodeScan) dest() []any {
 	r := &s.row
-	return []any{&s.id, &s.tenant, &s.parent, &r.Title, &r.Description, &r.LearningGoal,
-		&r.ExpectedKnowledge, &r.ExpectedSkills, &r.Order, &r.Fingerprint, &r.CreatedAt, &r.UpdatedAt}
+	return []any{&s.id, &s.tenant, &s.parent, &r.Title, &s.description, &s.goal,
+		&r.ExpectedKnowledge, &r.ExpectedSkills, &r.Order, &s.fingerprint, &r.CreatedAt, &r.UpdatedAt}
 }
 
 // node converts the scanned row; byte slices are copied by pgx per Scan.
+// The parent id and the nullable strings the node points to share one
+// allocation per row.
 func (s *nodeScan) node() *course.Node {
+	refs := &nodeRefs{}
 	s.row.ID, s.row.TenantID, s.row.ParentID = s.id.Bytes, s.tenant.Bytes, nil
 	if s.parent.Valid {
-		p := uuid.UUID(s.parent.Bytes)
-		s.row.ParentID = &p
+		refs.parent = s.parent.Bytes
+		s.row.ParentID = &refs.parent
 	}
+	s.row.Description = textPtr(&refs.description, s.description)
+	s.row.LearningGoal = textPtr(&refs.goal, s.goal)
+	s.row.Fingerprint = textPtr(&refs.fingerprint, s.fingerprint)
 	return toNode(&s.row)
 }
+
+// nodeRefs is the storage behind a scanned node's pointer fields.
+type nodeRefs struct {
+	parent                         uuid.UUID
+	description, goal, fingerprint string
+}
+
+// textPtr stores t in *dst and returns dst, or nil for NULL.
+func textPtr(dst *string, t pgtype.Text) *string {
+	if !t.Valid {
+		return nil
+	}
+	*dst = t.String
+	return dst
+}
+
+// pgUUID passes id as a query parameter without the text round trip of
+// uuid.UUID's driver.Valuer (and the encode errors pgx builds on the way).
+func pgUUID(id uuid.UUID) pgtype.UUID { return pgtype.UUID{Bytes: id, Valid: true} }
 
 // scanNodes reads every row of rows as nodes.
 func scanNodes(rows pgx.Rows, capacity int) ([]*course.Node, error) {
@@ -73,32 +101,56 @@ func scanNodes(rows pgx.Rows, capacity int) ([]*course.Node, error) {
 
 // Tree loads the subtree of id in one recursive query and links it.
 func (s *NodeStore) Tree(ctx context.Context, tenantID, id uuid.UUID) (*course.Node, error) {
-	rows, err := s.db.Pool.Query(ctx, treeSQL, id, tenantID)
+	rows, err := s.db.Pool.Query(ctx, treeSQL, pgUUID(id), pgUUID(tenantID))
 	if err != nil {
 		return nil, fmt.Errorf("load tree: %w", err)
 	}
-	nodes, err := scanNodes(rows, 16)
+	nodes, err := scanNodes(rows, 64)
 	if err != nil {
 		return nil, fmt.Errorf("load tree: %w", err)
 	}
 	if len(nodes) == 0 {
 		return nil, errNodeNotFound()
 	}
-	byID := make(map[uuid.UUID]*course.Node, len(nodes))
-	for _, n := range nodes {
-		byID[n.ID] = n
+	return linkTree(nodes, id), nil
+}
+
+// linkTree links nodes (rows by (order, id), so each level comes out
+// sorted) under their parents and returns the one whose id is root. The
+// children lists are cut from one backing array, sized by a first pass.
+func linkTree(nodes []*course.Node, root uuid.UUID) *course.Node {
+	index := make(map[uuid.UUID]int, len(nodes))
+	for i, n := range nodes {
+		index[n.ID] = i
 	}
-	var root *course.Node
-	for _, n := range nodes { // rows are by (order, id), so children come out sorted
-		if n.ID == id {
-			root = n
+	parents := make([]int, len(nodes)) // index of each node's parent, -1 for none
+	counts := make([]int, len(nodes))
+	for i, n := range nodes {
+		parents[i] = -1
+		if n.ID == root || n.ParentID == nil {
 			continue
 		}
-		if p := byID[*n.ParentID]; p != nil {
-			p.Children = append(p.Children, n)
+		if p, ok := index[*n.ParentID]; ok {
+			parents[i] = p
+			counts[p]++
 		}
 	}
-	return root, nil
+	backing := make([]*course.Node, 0, len(nodes))
+	for i, n := range nodes {
+		if counts[i] > 0 {
+			n.Children = backing[len(backing) : len(backing) : len(backing)+counts[i]]
+			backing = backing[:len(backing)+counts[i]]
+		}
+	}
+	var top *course.Node
+	for i, n := range nodes {
+		if n.ID == root {
+			top = n
+		} else if p := parents[i]; p >= 0 {
+			nodes[p].Children = append(nodes[p].Children, n)
+		}
+	}
+	return top
 }
 
 // ListRoots pages the tenant's roots, newest first: the count and the page

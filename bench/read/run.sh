@@ -7,6 +7,11 @@
 #
 #   bench/read/run.sh                 (DURATION=10 seconds per phase)
 #   DURATION=300 PHASES=limiter bench/read/run.sh   # the 5-minute limiter run
+#   PROFILE=cpu.pprof bench/read/run.sh               # + the app's CPU profile at 16 connections
+#
+# It also prints the app's CPU per request (user+system of the limiter-on
+# serve process over the load, /proc), which the machine's load changes
+# far less than req/s.
 #
 # Prints human-readable lines and "RESULT name value unit target" lines that
 # bench/all.sh (make bench) collects. Targets: tree/pgbench >= 0.5 at 16 and
@@ -29,8 +34,10 @@ bench_s3 "$work/s3"
 export ENVIRONMENT=testing LOG_LEVEL=warn METRICS_ADDR=''
 "$bin" migrate up >/dev/null
 bench_key 100000000 # the limiter runs, but never says no
-bench_serve "$work/on.log" RATE_LIMIT_ENABLED=true
+mport=$(free_port)
+bench_serve "$work/on.log" RATE_LIMIT_ENABLED=true ${PROFILE:+METRICS_ADDR=127.0.0.1:$mport}
 on=$base
+on_pid=$app
 bench_serve "$work/off.log" RATE_LIMIT_ENABLED=false
 off=$base
 
@@ -67,15 +74,24 @@ curl -sf -o /dev/null -H "X-API-Key: $key" "$on$url" # the bucket's row exists
 size0=$(table_size)
 if [[ "$phases" == all ]]; then
 	for c in 16 64; do
+		if [[ -n "${PROFILE:-}" && "$c" == 16 ]]; then
+			curl -sf -o "$PROFILE" "http://127.0.0.1:$mport/debug/pprof/profile?seconds=$((dur > 2 ? dur - 1 : 1))" &
+			prof=$!
+		fi
+		ticks0=$(cpu_ticks "$on_pid")
 		api=$(load "$on" "$c")
+		ticks=$(($(cpu_ticks "$on_pid") - ticks0))
+		if [[ -n "${prof:-}" ]]; then wait "$prof" || echo "  no profile" >&2; prof=""; fi
 		tps=$(pgb "$c")
 		rps=$(field rps "$api")
 		ratio=$(awk -v a="$rps" -v b="$tps" 'BEGIN{printf "%.3f", a / b}')
-		echo "c=$c: tree API (limiter on) $rps req/s, p50 $(field p50_ms "$api") ms, p99 $(field p99_ms "$api") ms; pgbench $tps TPS; ratio $ratio"
+		cpu_us=$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v n="$(field requests "$api")" 'BEGIN{printf "%.0f", t * 1e6 / hz / n}')
+		echo "c=$c: tree API (limiter on) $rps req/s, p50 $(field p50_ms "$api") ms, p99 $(field p99_ms "$api") ms, app CPU $cpu_us us/request; pgbench $tps TPS; ratio $ratio"
 		bad=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(r["requests"] - r["status"].get("200", 0) + r["errors"])' "$api")
 		[[ "$bad" == 0 ]] || echo "  $bad requests failed or answered other than 200: $api"
 		result "read.tree_vs_pgbench.c$c" "$ratio" x ">=0.5"
 		result "read.tree_rps.c$c" "$rps" req/s ""
+		result "read.app_cpu_per_request.c$c" "$cpu_us" us ""
 		result "read.pgbench_tps.c$c" "$tps" tps ""
 	done
 fi
