@@ -21,6 +21,7 @@ DECLARE
     v_last  bigint;
     v_total int;
     v_slots int[];
+    v_epoch numeric;
     v_ms    bigint;
     v_sec   bigint;
     v_dirty boolean := false;
@@ -37,7 +38,8 @@ BEGIN
         SELECT b.sec, b.total, b.slots INTO v_last, v_total, v_slots
             FROM rate_limit_windows b WHERE b.tenant_id = p_tenant AND b.scope = p_scope FOR UPDATE;
     END IF;
-    v_ms := floor(extract(epoch FROM coalesce(p_now, clock_timestamp())) * 1000)::bigint;
+    v_epoch := extract(epoch FROM coalesce(p_now, clock_timestamp()));
+    v_ms := floor(v_epoch * 1000)::bigint;
     -- As in rate_limit_take: a clock behind the row's counts in its newest second.
     v_sec := greatest(v_ms / 1000, v_last);
     IF v_sec - v_last >= 61 THEN
@@ -62,7 +64,9 @@ BEGIN
             v_dirty := true;
         END IF;
     END LOOP;
-    left_ms := least((v_sec + 1) * 1000 - v_ms, 1000)::int;
+    -- Rounded down from the exact clock (not from v_ms, which is rounded
+    -- down itself): the lease must never outlive its second.
+    left_ms := least(floor((v_sec + 1 - v_epoch) * 1000), 1000)::int;
     v_want := greatest(p_need, 0)::bigint
         + least(greatest(p_cap, 0)::numeric, floor(greatest(p_rate, 0)::numeric * left_ms / 1000))::bigint;
     admitted := least(v_want, greatest(p_limit - v_total, 0))::int;

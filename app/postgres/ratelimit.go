@@ -84,9 +84,9 @@ func NewRateLimiter(db *DB) *RateLimiter {
 // Hit counts one request if the bucket has room: from a live lease without
 // a round trip, else by waiting for the bucket's next database call.
 func (r *RateLimiter) Hit(ctx context.Context, tenantID uuid.UUID, scope string, limit int) (course.RateDecision, error) {
-	now := time.Now()
 	k := bucketKey{tenantID, scope, limit}
 	r.mu.Lock()
+	now := time.Now() // under the lock: a token is spent no later than this
 	b := r.buckets[k]
 	if b == nil {
 		b = &bucket{key: k} // no history: its first call leases nothing
