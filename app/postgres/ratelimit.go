@@ -105,8 +105,9 @@ func (r *RateLimiter) Hit(ctx context.Context, tenantID uuid.UUID, scope string,
 		return d, nil
 	}
 	if now.Before(b.fullUntil) {
+		d := course.RateDecision{Limit: limit, Reset: b.reset(now)}
 		r.mu.Unlock()
-		return course.RateDecision{Limit: limit, Reset: b.reset(now)}, nil
+		return d, nil
 	}
 	c := &hitCall{done: make(chan struct{})}
 	b.waiting = append(b.waiting, c)
