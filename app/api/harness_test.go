@@ -119,10 +119,12 @@ func mustStackOn(t testing.TB, db *postgres.DB, opt ...func(*api.Options)) *stac
 		Endpoint: fake.URL, Region: s3test.Region, AccessKey: s3test.AccessKey, SecretKey: s3test.SecretKey,
 		Bucket: fake.Bucket, ForcePathStyle: true, PartSize: 5 << 20,
 	})
+	limiter := postgres.NewRateLimiter(db)
+	t.Cleanup(func() { _ = limiter.Close(context.Background()) })
 	deps := api.Deps{
 		Log:       logging.New(logs, logging.Options{Format: "json", Level: "debug"}),
 		Keys:      postgres.NewKeyStore(db),
-		Limiter:   postgres.NewRateLimiter(db),
+		Limiter:   limiter,
 		Nodes:     postgres.NewNodeStore(db, enq),
 		Materials: postgres.NewMaterialStore(db, enq),
 		Jobs:      postgres.NewJobStore(db, enq),

@@ -13,7 +13,7 @@ import (
 	"github.com/course-supporter/course-supporter/migrations"
 )
 
-func mustOpen(t *testing.T, dsn string) *postgres.DB {
+func mustOpen(t testing.TB, dsn string) *postgres.DB {
 	t.Helper()
 	db, err := postgres.Open(context.Background(), dsn, postgres.Options{MaxConns: 4})
 	if err != nil {

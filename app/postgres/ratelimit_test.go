@@ -28,21 +28,22 @@ func take(t *testing.T, db *postgres.DB, tenant uuid.UUID, limit int, at time.Ti
 func unix(sec float64) time.Time { return time.UnixMilli(int64(sec * 1000)) }
 
 // Ensure two processes (two pools) racing on one bucket together admit
-// exactly the limit, no more and no less.
+// at most the limit, and at least the limit less what each may hold in a
+// lease (limit/10, docs/design/rate-limiting.md); every admitted request
+// is counted in the database once the processes give back their leases.
 func TestRateLimitExactAcrossPools(t *testing.T) {
 	t.Parallel()
 	dsn := testdb.New(t)
 	a, b := mustOpen(t, dsn), mustOpen(t, dsn)
+	la, lb := postgres.NewRateLimiter(a), postgres.NewRateLimiter(b)
 	tenant := uuid.New()
 	const limit, calls = 17, 60
 	var admitted atomic.Int32
-	var mu sync.Mutex
-	seen := map[int]bool{} // RateLimit-Remaining of the admitted calls
 	var wg sync.WaitGroup
 	for i := range calls {
-		lim := postgres.NewRateLimiter(a)
+		lim := la
 		if i%2 == 1 {
-			lim = postgres.NewRateLimiter(b)
+			lim = lb
 		}
 		wg.Add(1)
 		go func() {
@@ -54,22 +55,21 @@ func TestRateLimitExactAcrossPools(t *testing.T) {
 			}
 			if d.Allowed {
 				admitted.Add(1)
-				mu.Lock()
-				seen[d.Remaining] = true
-				mu.Unlock()
+				if d.Remaining < 0 || d.Remaining >= limit {
+					t.Errorf("admitted with remaining %d", d.Remaining)
+				}
 			} else if d.Remaining != 0 || d.Reset <= 0 || d.Reset > 61*time.Second {
 				t.Errorf("denied with remaining %d reset %v", d.Remaining, d.Reset)
 			}
 		}()
 	}
 	wg.Wait()
-	if admitted.Load() != limit {
-		t.Fatalf("admitted %d of %d, want exactly %d", admitted.Load(), calls, limit)
+	if n := int(admitted.Load()); n > limit || n < limit-2*(limit/10) {
+		t.Fatalf("admitted %d of %d, want %d..%d", n, calls, limit-2*(limit/10), limit)
 	}
-	for i := range limit { // each admitted call saw its own count, batched or not
-		if !seen[i] {
-			t.Fatalf("no admitted call saw remaining %d: %v", i, seen)
-		}
+	closeAll(t, la, lb)
+	if total := windowTotal(t, a, tenant); total != int(admitted.Load()) {
+		t.Fatalf("database counts %d, %d were admitted", total, admitted.Load())
 	}
 }
 

@@ -12,6 +12,7 @@
 # It also prints the app's CPU per request (user+system of the limiter-on
 # serve process over the load, /proc), which the machine's load changes
 # far less than req/s.
+#   DURATION=5 LIMITER_ROUNDS=6 PHASES=limiter bench/read/run.sh  # on/off, median of 6 pairs
 #
 # Prints human-readable lines and "RESULT name value unit target" lines that
 # bench/all.sh (make bench) collects. Targets: tree/pgbench >= 0.5 at 16 and
@@ -39,7 +40,7 @@ bench_serve "$work/on.log" RATE_LIMIT_ENABLED=true ${PROFILE:+METRICS_ADDR=127.0
 on=$base
 on_pid=$app
 bench_serve "$work/off.log" RATE_LIMIT_ENABLED=false
-off=$base
+off=$base off_pid=$app
 
 # The tree: a root, 7 chapters, 6 lessons each (50 nodes).
 post() { curl -sf -H "X-API-Key: $key" -H 'Content-Type: application/json' -d "$2" "$off$1" | sed -n 's/^{"id":"\([^"]*\)".*/\1/p'; }
@@ -96,15 +97,46 @@ if [[ "$phases" == all ]]; then
 	done
 fi
 # The limiter's cost: throughput at 16 connections and p50 at 1, on vs off.
-off16=$(load "$off" 16)
-on16=$(load "$on" 16)
+# LIMITER_ROUNDS=n repeats the c=16 pair n times, alternating which side
+# goes first, and takes the median ratio: on a shared machine the load
+# drifts between two phases more than the limiter costs.
+# The app's CPU per request (on / off) does not depend on the load.
+ratios=() cpu_on=0 cpu_off=0 req_on=0 req_off=0
+on_phase() {
+	local t0
+	t0=$(cpu_ticks "$on_pid")
+	on16=$(load "$on" 16)
+	cpu_on=$((cpu_on + $(cpu_ticks "$on_pid") - t0)) req_on=$((req_on + $(field requests "$on16")))
+}
+off_phase() {
+	local t0
+	t0=$(cpu_ticks "$off_pid")
+	off16=$(load "$off" 16)
+	cpu_off=$((cpu_off + $(cpu_ticks "$off_pid") - t0)) req_off=$((req_off + $(field requests "$off16")))
+}
+for r in $(seq "${LIMITER_ROUNDS:-1}"); do
+	if ((r % 2)); then
+		off_phase
+		on_phase
+	else
+		on_phase
+		off_phase
+	fi
+	ratios+=("$(awk -v a="$(field rps "$on16")" -v b="$(field rps "$off16")" 'BEGIN{printf "%.3f", a / b}')")
+done
+cpu=$(awk -v a="$cpu_on" -v b="$req_on" -v c="$cpu_off" -v d="$req_off" -v hz="$(getconf CLK_TCK)" \
+	'BEGIN{printf "%.4f %.4f %.3f", a * 1000 / hz / b, c * 1000 / hz / d, (a / b) / (c / d)}')
 off1=$(load "$off" 1)
 on1=$(load "$on" 1)
-tput=$(awk -v a="$(field rps "$on16")" -v b="$(field rps "$off16")" 'BEGIN{printf "%.3f", a / b}')
+tput=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : sprintf("%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2)}')
+((${#ratios[@]} == 1)) || echo "limiter: c=16 on/off per round: ${ratios[*]}"
 added=$(awk -v a="$(field p50_ms "$on1")" -v b="$(field p50_ms "$off1")" 'BEGIN{printf "%.3f", a - b}')
 size1=$(table_size)
 echo "limiter: c=16 on $(field rps "$on16") / off $(field rps "$off16") req/s = $tput; c=1 p50 on $(field p50_ms "$on1") / off $(field p50_ms "$off1") ms, added $added ms"
 echo "limiter table: $size0 bytes before, $size1 bytes after"
+read -r cpu_on_ms cpu_off_ms cpu_ratio <<<"$cpu"
+echo "limiter: app CPU per request at c=16: on $cpu_on_ms / off $cpu_off_ms ms = $cpu_ratio"
+result read.limiter_cpu_on_off.c16 "$cpu_ratio" x ""
 result read.limiter_on_off.c16 "$tput" x ">=0.85"
 result read.limiter_added_p50.c1 "$added" ms "<=0.2"
 result read.limiter_table_growth "$((size1 - size0))" bytes "==0"

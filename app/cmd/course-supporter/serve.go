@@ -45,6 +45,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, onListenin
 	materials := postgres.NewMaterialStore(d.db, d.enqueuer)
 	nodes := postgres.NewNodeStore(d.db, d.enqueuer)
 	generation := postgres.NewGenerationStore(d.db, d.enqueuer)
+	limiter := postgres.NewRateLimiter(d.db)
 	reg := newRegistry(d.db)
 	metrics := api.NewMetrics(reg)
 	ai, err := d.ai(cfg, reg, log)
@@ -60,7 +61,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, onListenin
 			{Name: "queue", Checker: d.db.QueueCheck(cfg.Worker.StaleAfter)},
 		},
 		Keys:      postgres.NewKeyStore(d.db),
-		Limiter:   postgres.NewRateLimiter(d.db),
+		Limiter:   limiter,
 		Nodes:     nodes,
 		Materials: materials,
 		Jobs:      postgres.NewJobStore(d.db, d.enqueuer),
@@ -126,6 +127,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, onListenin
 	if werr := <-werrc; err == nil {
 		err = werr
 	}
+	_ = limiter.Close(sctx) // unused leased tokens back to the other processes
 	if metricsSrv != nil {
 		_ = metricsSrv.Shutdown(sctx)
 	}
