@@ -6,15 +6,15 @@
 -- faster, and kept recall@10 and latency in bench/search
 -- (docs/performance.md). The column stays full precision: scores, exact
 -- ranking (generation context) and a later change of mind read it.
+-- Expand only: the release before this one orders by the plain vector
+-- expression, which this index cannot serve, so material_chunks_embedding_idx
+-- stays until the next release drops it (docs/operations/deploy.md,
+-- migrations work with the release before them).
 -- Built CONCURRENTLY so ingestion keeps writing chunks meanwhile; the
--- first DROP removes an invalid index a failed earlier attempt left.
+-- DROP removes an invalid index a failed earlier attempt left.
 DROP INDEX CONCURRENTLY IF EXISTS material_chunks_embedding_half_idx;
 CREATE INDEX CONCURRENTLY material_chunks_embedding_half_idx ON material_chunks
     USING hnsw ((embedding::halfvec(1536)) halfvec_cosine_ops) WITH (m = 16, ef_construction = 64);
-DROP INDEX CONCURRENTLY IF EXISTS material_chunks_embedding_idx;
 
 -- +goose Down
-DROP INDEX CONCURRENTLY IF EXISTS material_chunks_embedding_idx;
-CREATE INDEX CONCURRENTLY material_chunks_embedding_idx ON material_chunks
-    USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64);
 DROP INDEX CONCURRENTLY IF EXISTS material_chunks_embedding_half_idx;

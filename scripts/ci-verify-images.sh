@@ -52,7 +52,8 @@ fi
 manifest_digest() {
 	local out
 	out=$("$DOCKER" buildx imagetools inspect --format '{{json .Manifest}}' "$1") || return 1
-	sed -nE 's/.*"digest":[[:space:]]*"(sha256:[0-9a-f]{64})".*/\1/p' <<<"$out" | head -n 1
+	# The first "digest" is the descriptor's own, compact JSON or indented.
+	grep -oE '"digest":[[:space:]]*"sha256:[0-9a-f]{64}"' <<<"$out" | head -n 1 | grep -oE 'sha256:[0-9a-f]{64}'
 }
 
 failed=0

@@ -81,7 +81,8 @@ func (s *Service) Confirm(ctx context.Context, tenant, node uuid.UUID, in course
 	}
 	if s.opts.ConfirmWithin > 0 && !v.Modified.IsZero() {
 		// Too old: the sweep may be deleting it. Otherwise the rest, up to
-		// the commit, must finish before that age.
+		// the commit, must finish before that age. (An object the server
+		// gives no date is one the sweep never deletes either.)
 		deadline := v.Modified.Add(s.opts.ConfirmWithin)
 		if !time.Now().Before(deadline) {
 			return nil, errUploadMissing()

@@ -26,6 +26,10 @@ const (
 	QueueMaintenance = "maintenance"
 	QueueIngest      = "ingest"
 	QueueEmbed       = "embed"
+	// QueueSweep holds only storage_orphan_sweep, one at a time: a sweep of
+	// a large bucket may take up to its hour-long timeout and must never
+	// hold the maintenance queue (reaper, storage_cleanup, embed_backfill).
+	QueueSweep = "sweep"
 )
 
 // River priorities of the business priorities (docs/design/jobs.md, "Priorities").

@@ -58,11 +58,12 @@ func (o MaintenanceOptions) positive() []option {
 // registerMaintenance adds the sweep and housekeeping workers and their
 // periodic jobs. Periodic jobs are inserted by River's elected leader
 // only, so each runs once per period however many workers there are.
-func registerMaintenance(workers *river.Workers, periodic *[]*river.PeriodicJob, deps Deps, o MaintenanceOptions) error {
+func registerMaintenance(workers *river.Workers, queues map[string]river.QueueConfig, periodic *[]*river.PeriodicJob, deps Deps, o MaintenanceOptions) error {
 	m := deps.Maintenance
 	if m == nil {
 		return nil
 	}
+	queues[QueueSweep] = river.QueueConfig{MaxWorkers: 1}
 	if err := river.AddWorkerSafely(workers, &OrphanSweepWorker{Store: m.Objects, Refs: m.Refs, Grace: o.OrphanGrace,
 		Metrics: deps.Metrics, Log: base(deps.Log)}); err != nil {
 		return fmt.Errorf("register orphan sweep: %w", err)

@@ -39,13 +39,21 @@ func TestMaintenanceJobsArePeriodic(t *testing.T) {
 	if jobs.HasPeriodic(with(jobs.Deps{}), "housekeeping") {
 		t.Error("periodic without its dependencies")
 	}
-	for kind, io := range map[string]river.InsertOpts{
-		jobs.OrphanSweepArgs{}.Kind():  jobs.OrphanSweepArgs{}.InsertOpts(),
-		jobs.HousekeepingArgs{}.Kind(): jobs.HousekeepingArgs{}.InsertOpts(),
+	// The sweep has a queue of its own, so an hour-long sweep never holds
+	// the reaper, cleanups and backfill of the maintenance queue.
+	for kind, want := range map[string]struct {
+		io    river.InsertOpts
+		queue string
+	}{
+		jobs.OrphanSweepArgs{}.Kind():  {jobs.OrphanSweepArgs{}.InsertOpts(), jobs.QueueSweep},
+		jobs.HousekeepingArgs{}.Kind(): {jobs.HousekeepingArgs{}.InsertOpts(), jobs.QueueMaintenance},
 	} {
-		if io.MaxAttempts != 1 || io.Queue != jobs.QueueMaintenance {
-			t.Errorf("%s: %+v", kind, io)
+		if want.io.MaxAttempts != 1 || want.io.Queue != want.queue {
+			t.Errorf("%s: %+v, want queue %s", kind, want.io, want.queue)
 		}
+	}
+	if n := jobs.QueueWorkers(r, jobs.QueueSweep); n != 1 {
+		t.Errorf("sweep queue runs %d at a time, want 1", n)
 	}
 	w := config.DefaultWorker()
 	berlin, _ := time.LoadLocation("Europe/Berlin")

@@ -80,6 +80,7 @@ type Options struct {
 type Runner struct {
 	client *river.Client[*sql.Tx]
 	opts   Options
+	queues map[string]river.QueueConfig // as given to River, for tests
 }
 
 // NewRunner registers every worker in one place and builds the client. It
@@ -129,7 +130,7 @@ func NewRunner(db *sql.DB, pool *pgxpool.Pool, deps Deps, opts Options) (*Runner
 	if err := registerEmbed(workers, queues, &periodic, deps, bo); err != nil {
 		return nil, err
 	}
-	if err := registerMaintenance(workers, &periodic, deps, opts.Maintenance); err != nil {
+	if err := registerMaintenance(workers, queues, &periodic, deps, opts.Maintenance); err != nil {
 		return nil, err
 	}
 	c, err := river.NewClient(riverdatabasesql.NewWithPgxListener(db, pool), &river.Config{
@@ -157,7 +158,7 @@ func NewRunner(db *sql.DB, pool *pgxpool.Pool, deps Deps, opts Options) (*Runner
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)
 	}
-	return &Runner{client: c, opts: opts}, nil
+	return &Runner{client: c, opts: opts, queues: queues}, nil
 }
 
 // Start begins fetching and working jobs.

@@ -36,7 +36,7 @@ func (OrphanSweepArgs) Kind() string { return "storage_orphan_sweep" }
 // is not retried (the next day's run repeats it whole), so a storage
 // outage never turns it into a tight loop of listings.
 func (OrphanSweepArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueMaintenance, MaxAttempts: 1}
+	return river.InsertOpts{Queue: QueueSweep, MaxAttempts: 1}
 }
 
 // OrphanSweepWorker deletes the objects under tenants/ that no material
@@ -99,7 +99,9 @@ func (w *OrphanSweepWorker) Sweep(ctx context.Context) (SweepResult, error) {
 				continue // a server that ignores Prefix: not ours
 			}
 			res.Listed++
-			if !o.LastModified.Before(cutoff) {
+			// An object the server gives no date is never old enough: what
+			// cannot be dated is not deleted (confirm-upload accepts it too).
+			if o.LastModified.IsZero() || !o.LastModified.Before(cutoff) {
 				res.Young++
 				continue
 			}
@@ -167,7 +169,7 @@ func (w *OrphanSweepWorker) abortUploads(ctx context.Context, ups []course.Multi
 			continue
 		}
 		res.Uploads++
-		if !u.Initiated.Before(cutoff) {
+		if u.Initiated.IsZero() || !u.Initiated.Before(cutoff) {
 			continue
 		}
 		if err := w.Store.AbortMultipart(ctx, u.Key, u.UploadID); err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/course-supporter/course-supporter/app/course"
 )
@@ -25,8 +26,14 @@ var (
 // maxCallError bounds the stored error text of an attempt.
 const maxCallError = 2000
 
-// RecordCall inserts one attempt. It is a single statement, so it commits
-// on its own: the audit never depends on the job's transaction.
+// RecordCall inserts one attempt in a transaction of its own: the audit
+// never depends on the job's transaction. It commits without waiting for
+// the WAL flush (synchronous_commit off for this transaction only): a
+// search request embeds its query and records the call before searching,
+// and the disk's fsync tail would otherwise be its latency tail. The row
+// is visible at once; only a PostgreSQL crash within the WAL writer's
+// delay (200 ms by default) could lose it, and the next synchronous
+// commit of anything flushes it (docs/design/llm.md, "Audit").
 func (s *CallStore) RecordCall(ctx context.Context, c *course.ExternalCall) error {
 	if c.ID == uuid.Nil {
 		c.ID = uuid.Must(uuid.NewV7())
@@ -39,15 +46,25 @@ func (s *CallStore) RecordCall(ctx context.Context, c *course.ExternalCall) erro
 		cut := string([]rune(*msg)[:maxCallError])
 		msg = &cut
 	}
-	_, err := s.db.Pool.Exec(ctx, `INSERT INTO external_service_calls
+	tx, err := s.db.Pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("insert external call: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	b := &pgx.Batch{}
+	b.Queue(`SET LOCAL synchronous_commit = off`)
+	b.Queue(`INSERT INTO external_service_calls
 			(id, tenant_id, job_id, action, strategy, provider, model_id, provider_model, prompt_ref,
 			 unit_type, unit_in, unit_out, latency_ms, cost_usd, success, error_message, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 		c.ID, c.TenantID, c.JobID, c.Action, c.Strategy, c.Provider, c.ModelID, c.ProviderModel, c.PromptRef,
 		c.UnitType, clampInt32(c.UnitIn), clampInt32(c.UnitOut), clampInt32(c.LatencyMS), c.CostUSD,
 		c.Success, msg, c.CreatedAt)
-	if err != nil {
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("insert external call: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("insert external call: commit: %w", err)
 	}
 	return nil
 }

@@ -41,7 +41,7 @@ func (db *DB) ReferencedKeys(ctx context.Context, keys []string) (map[string]boo
 
 // DeleteIdleRateLimits deletes rate_limit_windows rows (migration 00007)
 // whose newest counted second is more than idle ago: they count nothing
-// (the window is 61 s), and rate_limit_take recreates a row on demand. A
+// (the window is 61 s), and rate_limit_lease (00012) recreates one on demand. A
 // request racing the delete either keeps its row (the DELETE re-checks
 // sec after the row lock) or finds it gone and inserts a fresh one.
 func (db *DB) DeleteIdleRateLimits(ctx context.Context, idle time.Duration) (int64, error) {

@@ -31,8 +31,8 @@ type RateLimiter struct {
 	mu      sync.Mutex
 	buckets map[bucketKey]*bucket
 	closed  bool
-	wg      sync.WaitGroup // calls and timer callbacks, for Close
-	calls   atomic.Int64   // database calls made (the benchmark reports them)
+	wg      flights      // calls and timer callbacks, for Close
+	calls   atomic.Int64 // database calls made (the benchmark reports them)
 }
 
 // bucketKey is one budget: keys of a tenant may carry different limits,
@@ -131,7 +131,9 @@ func (r *RateLimiter) Hit(ctx context.Context, tenantID uuid.UUID, scope string,
 
 // Close gives every unused token back to the database and stops the
 // timers; call it after the HTTP server has stopped (Hit still answers
-// afterwards, without leasing).
+// afterwards, without leasing). It stops at ctx's deadline: tokens not
+// given back stay counted until they leave the window (at most 61 s), which
+// is better than outliving the container's stop grace.
 func (r *RateLimiter) Close(ctx context.Context) error {
 	r.mu.Lock()
 	r.closed = true
@@ -142,7 +144,9 @@ func (r *RateLimiter) Close(ctx context.Context) error {
 		}
 	}
 	r.mu.Unlock()
-	r.wg.Wait()
+	if err := r.wg.Wait(ctx); err != nil {
+		return fmt.Errorf("rate limiter close: %w", err)
+	}
 	r.mu.Lock()
 	type give struct {
 		k    bucketKey
@@ -168,6 +172,9 @@ func (r *RateLimiter) Close(ctx context.Context) error {
 	r.mu.Unlock()
 	var err error
 	for _, g := range gives {
+		if ctx.Err() != nil {
+			return fmt.Errorf("rate limiter close: %w", ctx.Err())
+		}
 		if _, e := r.lease(ctx, g.k, 0, 0, 0, g.secs, g.ns); e != nil && err == nil {
 			err = e
 		}
@@ -190,7 +197,7 @@ type leaseResult struct {
 func (r *RateLimiter) lease(ctx context.Context, k bucketKey, need int, rate float64, leaseCap int,
 	secs []int64, ns []int) (leaseResult, error) {
 	r.calls.Add(1)
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rateCallTimeout)
+	ctx, cancel := context.WithTimeout(ctx, rateCallTimeout)
 	defer cancel()
 	if secs == nil {
 		secs, ns = []int64{}, []int{}

@@ -100,7 +100,9 @@ func TestImageVerifierCatchesMovedAndMissingTags(t *testing.T) {
 [ "$1 $2 $3 $4" = "buildx imagetools inspect --format" ] || { echo "unexpected docker $*" >&2; exit 97; }
 d=$(awk -v r="$6" '$1 == r { print $2 }' %q)
 [ -n "$d" ] || { echo "ERROR: $6: not found" >&2; exit 1; }
-printf '{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"%%s","size":1609}\n' "$d"
+# Compact JSON, the index's digest first, then a platform manifest's: the
+# verifier must take the first.
+printf '{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"%%s","size":1609,"manifests":[{"digest":"sha256:%%064d","platform":{"os":"linux"}}]}\n' "$d" 7
 `, filepath.Join(dir, "registry"))
 		if err := os.WriteFile(filepath.Join(dir, "docker"), []byte(fake), 0o755); err != nil {
 			t.Fatal(err)
