@@ -2,7 +2,6 @@ package llmtest
 
 import (
 	"testing"
-	"time"
 
 	"github.com/course-supporter/course-supporter/app/course"
 	"github.com/course-supporter/course-supporter/app/llm"
@@ -46,19 +45,6 @@ actions:
 // /v1), audited to rec.
 func StepsRouter(tb testing.TB, chatURL, embedURL string, rec course.CallRecorder) *llm.Router {
 	tb.Helper()
-	vars := map[string]string{"OPENAI_BASE_URL": chatURL, "OPENAI_API_KEY": "sk-test",
-		"EMBED_BASE_URL": embedURL, "EMBED_API_KEY": "sk-embed"}
-	reg, err := llm.LoadRegistry([]byte(stepsRegistry), func(n string) (string, bool) { v, ok := vars[n]; return v, ok })
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if rec == nil {
-		rec = &Recorder{}
-	}
-	r, err := llm.New(llm.Options{Registry: reg, Recorder: rec, RequestTimeout: 30 * time.Second, AttemptsPerModel: 1,
-		Backoff: []time.Duration{time.Millisecond}})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return r
+	return router(tb, stepsRegistry, map[string]string{"OPENAI_BASE_URL": chatURL, "OPENAI_API_KEY": "sk-test",
+		"EMBED_BASE_URL": embedURL, "EMBED_API_KEY": "sk-embed"}, rec)
 }

@@ -44,8 +44,15 @@ actions:
 // attempt per model, audited to rec.
 func StructuringRouter(tb testing.TB, baseURL string, rec course.CallRecorder) *llm.Router {
 	tb.Helper()
-	vars := map[string]string{"OPENAI_BASE_URL": baseURL, "OPENAI_API_KEY": "sk-test"}
-	reg, err := llm.LoadRegistry([]byte(structuringRegistry), func(n string) (string, bool) { v, ok := vars[n]; return v, ok })
+	return router(tb, structuringRegistry, map[string]string{"OPENAI_BASE_URL": baseURL, "OPENAI_API_KEY": "sk-test"}, rec)
+}
+
+// router builds a Router over a test registry whose ${VARS} come from
+// vars: one attempt per model, a 1 ms backoff, audited to rec (a
+// Recorder when nil).
+func router(tb testing.TB, registry string, vars map[string]string, rec course.CallRecorder) *llm.Router {
+	tb.Helper()
+	reg, err := llm.LoadRegistry([]byte(registry), func(n string) (string, bool) { v, ok := vars[n]; return v, ok })
 	if err != nil {
 		tb.Fatal(err)
 	}
