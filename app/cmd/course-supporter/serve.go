@@ -127,7 +127,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, onListenin
 	if werr := <-werrc; err == nil {
 		err = werr
 	}
-	_ = limiter.Close(sctx) // unused leased tokens back to the other processes
+	// Unused leased tokens back to the other processes. Past the budget they
+	// stay counted until they leave the window (at most 61 s): said, not fatal.
+	if lerr := limiter.Close(sctx); lerr != nil {
+		log.Warn("rate_limit_tokens_not_returned", "error", lerr.Error())
+	}
 	if metricsSrv != nil {
 		_ = metricsSrv.Shutdown(sctx)
 	}
