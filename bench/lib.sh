@@ -30,6 +30,18 @@ bench_bin() {
 	fi
 }
 
+# bench_wrk succeeds when wrk (Debian's package, a C load client as cheap
+# as pgbench's) can be run, installing it first when root may.
+bench_wrk() {
+	command -v wrk >/dev/null && return 0
+	if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+		echo "installing wrk (apt-get)" >&2
+		apt-get install -y --no-install-recommends wrk >/dev/null 2>&1 ||
+			{ apt-get update -q >/dev/null 2>&1 && apt-get install -y --no-install-recommends wrk >/dev/null 2>&1; }
+	fi
+	command -v wrk >/dev/null
+}
+
 # bench_db NAME: a fresh database on the dev cluster; exports DATABASE_URL
 # and sets $pg_port_admin (the admin DSN).
 bench_db() {

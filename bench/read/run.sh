@@ -6,13 +6,14 @@
 # of its table before and after.
 #
 #   bench/read/run.sh                 (DURATION=10 seconds per phase)
-#   DURATION=300 PHASES=limiter bench/read/run.sh   # the 5-minute limiter run
-#   PROFILE=cpu.pprof bench/read/run.sh               # + the app's CPU profile at 16 connections
+#   DURATION=300 PHASES=soak bench/read/run.sh      # the 5-minute limiter run (table size every 30 s)
+#   PROFILE=cpu.pprof bench/read/run.sh               # + the app's CPU profile at 16 connections (PROFILE_CONNS=64: at 64)
 #
 # It also prints the app's CPU per request (user+system of the limiter-on
 # serve process over the load, /proc), which the machine's load changes
 # far less than req/s.
 #   DURATION=5 LIMITER_ROUNDS=6 PHASES=limiter bench/read/run.sh  # on/off, median of 6 pairs
+#   LOAD_CLIENT=httpload bench/read/run.sh            # the Go client instead of wrk (the default)
 #
 # Prints human-readable lines and "RESULT name value unit target" lines that
 # bench/all.sh (make bench) collects. Targets: tree/pgbench >= 0.5 at 16 and
@@ -30,6 +31,16 @@ work=$(mktemp -d /var/tmp/cs-bench-read.XXXXXX)
 bench_dirs+=("$work")
 bench_bin
 go build -o "$work/httpload" ./bench/httpload
+# The load client: wrk by default (C, like pgbench's, so the ratio is not
+# a measure of client cost on a machine both share), bench/httpload (Go,
+# fasthttp) with LOAD_CLIENT=httpload or where wrk cannot be had. Both
+# print the same JSON line; wrk gets one unmeasured second of warm-up,
+# as httpload does by itself.
+client="${LOAD_CLIENT:-wrk}"
+if [[ "$client" == wrk ]] && ! bench_wrk; then
+	echo "wrk not available: the load client is bench/httpload (read the ratio with that in mind)" >&2
+	client=httpload
+fi
 bench_db "bench_read_$$"
 bench_s3 "$work/s3"
 export ENVIRONMENT=testing LOG_LEVEL=warn METRICS_ADDR=''
@@ -55,27 +66,63 @@ done
 tenant=$(pg_run psql -d "bench_read_$$" -Atc "SELECT id FROM tenants WHERE name = 'bench'")
 url="/api/v1/nodes/$root/tree"
 bytes=$(curl -sf -H "X-API-Key: $key" "$on$url" | wc -c)
-echo "tree: 50 nodes, $bytes bytes of JSON; $dur s per phase; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "tree: 50 nodes, $bytes bytes of JSON; $dur s per phase; client $client; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 load() { # BASE CONNS -> JSON line
-	"$work/httpload" -url "$1$url" -H "X-API-Key: $key" -c "$2" -d "${dur}s"
+	if [[ "$client" == wrk ]]; then
+		local t=$(($2 < 2 ? $2 : 2))
+		BENCH_KEY=$key wrk -t "$t" -c "$2" -d 1s -s bench/read/wrk.lua "$1$url" >/dev/null
+		BENCH_KEY=$key wrk -t "$t" -c "$2" -d "${dur}s" -s bench/read/wrk.lua "$1$url" | grep '^{'
+	else
+		"$work/httpload" -url "$1$url" -H "X-API-Key: $key" -c "$2" -d "${dur}s"
+	fi
 }
 field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" <<<"$2"; }
-pgb() { # CONNS -> TPS
+pgb() { # CONNS -> TPS (fails, printing pgbench's output, when it has none)
+	local out tps
 	cp bench/read/tree.sql "$PG_ROOT/tmp/cs-bench-tree-$$.sql"
-	pg_run /usr/lib/postgresql/17/bin/pgbench -n -M prepared -c "$1" -j 2 -T "$dur" \
-		-D "root=$root" -D "tenant=$tenant" -f "/tmp/cs-bench-tree-$$.sql" "bench_read_$$" 2>&1 |
-		sed -n 's/^tps = \([0-9.]*\).*/\1/p'
+	out=$(pg_run /usr/lib/postgresql/17/bin/pgbench -n -M prepared -c "$1" -j 2 -T "$dur" \
+		-D "root=$root" -D "tenant=$tenant" -f "/tmp/cs-bench-tree-$$.sql" "bench_read_$$" 2>&1) || true
 	rm -f "$PG_ROOT/tmp/cs-bench-tree-$$.sql"
+	tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out")
+	if [[ -z "$tps" ]]; then
+		printf 'pgbench -c %s failed:\n%s\n' "$1" "$(tail -5 <<<"$out")" >&2
+		return 1
+	fi
+	echo "$tps"
 }
 table_size() { pg_run psql -d "bench_read_$$" -Atc "SELECT pg_relation_size('rate_limit_windows')"; }
 result() { printf 'RESULT %s %s %s %s\n' "$@"; }
 
 curl -sf -o /dev/null -H "X-API-Key: $key" "$on$url" # the bucket's row exists
 size0=$(table_size)
+# PHASES=soak: the limiter's table over a long run. DURATION seconds of
+# tree reads at 16 connections through the limiter-on server only, its
+# table's size (and the bucket's row count) read every 30 s.
+if [[ "$phases" == soak ]]; then
+	tot() { pg_run psql -d "bench_read_$$" -Atc "SELECT pg_total_relation_size('rate_limit_windows') || ' ' || count(*) FROM rate_limit_windows"; }
+	echo "soak: $dur s at 16 connections, limiter on; table: relation bytes, total bytes, rows"
+	load "$on" 16 >"$work/soak.json" &
+	soak=$!
+	max=$size0 start=$(date +%s)
+	while kill -0 "$soak" 2>/dev/null; do
+		s=$(table_size) t=$(tot)
+		((s > max)) && max=$s
+		echo "  t=$(($(date +%s) - start)) s: $s $t"
+		sleep 30 & wait $! || true
+	done
+	wait "$soak"
+	api=$(cat "$work/soak.json")
+	size1=$(table_size)
+	echo "soak: $(field rps "$api") req/s, $(field requests "$api") requests; table $size0 bytes before, $max at most, $size1 after"
+	result read.limiter_soak_seconds "$dur" s ""
+	result read.limiter_soak_table_max "$max" bytes ""
+	result read.limiter_soak_table_growth "$((size1 - size0))" bytes "==0"
+	exit 0
+fi
 if [[ "$phases" == all ]]; then
 	for c in 16 64; do
-		if [[ -n "${PROFILE:-}" && "$c" == 16 ]]; then
+		if [[ -n "${PROFILE:-}" && "$c" == "${PROFILE_CONNS:-16}" ]]; then
 			curl -sf -o "$PROFILE" "http://127.0.0.1:$mport/debug/pprof/profile?seconds=$((dur > 2 ? dur - 1 : 1))" &
 			prof=$!
 		fi
@@ -88,7 +135,7 @@ if [[ "$phases" == all ]]; then
 		ratio=$(awk -v a="$rps" -v b="$tps" 'BEGIN{printf "%.3f", a / b}')
 		cpu_us=$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v n="$(field requests "$api")" 'BEGIN{printf "%.0f", t * 1e6 / hz / n}')
 		echo "c=$c: tree API (limiter on) $rps req/s, p50 $(field p50_ms "$api") ms, p99 $(field p99_ms "$api") ms, app CPU $cpu_us us/request; pgbench $tps TPS; ratio $ratio"
-		bad=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(r["requests"] - r["status"].get("200", 0) + r["errors"])' "$api")
+		bad=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(r["non2xx"] if "non2xx" in r else r["requests"] - r["status"].get("200", 0), "+", r["errors"])' "$api" | awk '{print $1 + $3}')
 		[[ "$bad" == 0 ]] || echo "  $bad requests failed or answered other than 200: $api"
 		result "read.tree_vs_pgbench.c$c" "$ratio" x ">=0.5"
 		result "read.tree_rps.c$c" "$rps" req/s ""
