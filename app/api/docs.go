@@ -4,6 +4,7 @@ import (
 	"embed"
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -41,7 +42,13 @@ type docsAsset struct {
 	contentType string
 }
 
-// loadDocs reads the embedded files once; a missing one is a build defect.
+// docs reads the embedded files on the first /docs request, not at start:
+// ReadFile copies, and Swagger UI is 1.9 MB that a process which never
+// serves /docs would otherwise carry in its heap (and page in from the
+// binary) from the moment it starts (docs/performance.md, "Footprint").
+var docs = sync.OnceValues(loadDocs)
+
+// loadDocs reads the embedded files; a missing one is a build defect.
 func loadDocs() (index []byte, assets map[string]docsAsset) {
 	index, err := swaggerUI.ReadFile("swaggerui/index.html")
 	if err != nil {
@@ -69,7 +76,6 @@ func loadDocs() (index []byte, assets map[string]docsAsset) {
 // registerDocs serves Swagger UI: GET /docs is the page, GET /docs/<file>
 // its assets. The page loads /openapi.json, which huma serves.
 func (s *Server) registerDocs() {
-	index, assets := loadDocs()
 	s.app.Get("/docs", func(c *fiber.Ctx) error {
 		if strings.HasSuffix(c.Path(), "/") {
 			// The page's relative asset paths only resolve from /docs;
@@ -79,9 +85,11 @@ func (s *Server) registerDocs() {
 		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 		c.Set(fiber.HeaderCacheControl, "no-cache")
 		c.Set(fiber.HeaderContentSecurityPolicy, docsCSP)
+		index, _ := docs()
 		return c.Send(index)
 	})
 	s.app.Get("/docs/*", func(c *fiber.Ctx) error {
+		_, assets := docs()
 		a, ok := assets[c.Params("*")]
 		if !ok {
 			return fiber.ErrNotFound

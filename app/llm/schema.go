@@ -10,7 +10,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/google/jsonschema-go/jsonschema"
 )
 
 //go:embed schema/course_structure.json
@@ -54,38 +54,36 @@ func CheckCourseStructure(reply json.RawMessage) error {
 	return nil
 }
 
-// compiled caches compiled schemas by content hash: a chain re-validates
+// compiled caches resolved schemas by content hash: a chain re-validates
 // with the same schema on every attempt.
-var compiled sync.Map // [32]byte -> *jsonschema.Schema
+//
+// The validator is github.com/google/jsonschema-go (already linked by the
+// Anthropic SDK): it does nothing at package init, whereas the validator
+// used before compiled every draft's meta-schemas in its init, which was
+// the largest single cost of process start (docs/performance.md,
+// "Footprint").
+var compiled sync.Map // [32]byte -> *jsonschema.Resolved
 
 func validateSchema(schema, reply json.RawMessage) error {
 	key := sha256.Sum256(schema)
-	sch, ok := compiled.Load(key)
+	rs, ok := compiled.Load(key)
 	if !ok {
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema))
+		var s jsonschema.Schema
+		if err := json.Unmarshal(schema, &s); err != nil {
+			return fmt.Errorf("schema: %w", err)
+		}
+		r, err := s.Resolve(nil)
 		if err != nil {
 			return fmt.Errorf("schema: %w", err)
 		}
-		c := jsonschema.NewCompiler()
-		if err := c.AddResource("https://schemas.course-supporter.invalid/reply.json", doc); err != nil {
-			return fmt.Errorf("schema: %w", err)
-		}
-		s, err := c.Compile("https://schemas.course-supporter.invalid/reply.json")
-		if err != nil {
-			return fmt.Errorf("schema: %w", err)
-		}
-		sch, _ = compiled.LoadOrStore(key, s)
+		rs, _ = compiled.LoadOrStore(key, r)
 	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(reply))
-	if err != nil {
+	var inst any
+	if err := json.Unmarshal(reply, &inst); err != nil {
 		return fmt.Errorf("reply is not JSON: %w", err)
 	}
-	if err := sch.(*jsonschema.Schema).Validate(inst); err != nil {
-		var ve *jsonschema.ValidationError
-		if errors.As(err, &ve) {
-			return fmt.Errorf("reply does not match the schema: %s", strings.Join(strings.Fields(ve.Error()), " "))
-		}
-		return fmt.Errorf("reply does not match the schema: %w", err)
+	if err := rs.(*jsonschema.Resolved).Validate(inst); err != nil {
+		return fmt.Errorf("reply does not match the schema: %s", strings.Join(strings.Fields(err.Error()), " "))
 	}
 	return nil
 }

@@ -30,8 +30,10 @@ func storeOptions(cfg *config.Config) objstore.Options {
 	}
 }
 
-// verifyBucket logs whether the bucket answers at start. It never blocks
-// start-up: storage may come back later, and /health reports it meanwhile.
+// verifyBucket logs whether the bucket answers at start. openDeps runs it
+// in the background, so it never delays start-up (a HeadBucket round trip,
+// up to 5 s while storage is down): storage may come back later, and
+// /health reports it meanwhile.
 func verifyBucket(ctx context.Context, store *objstore.Store, log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()

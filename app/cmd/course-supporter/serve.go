@@ -52,6 +52,13 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, onListenin
 	if err != nil {
 		return err
 	}
+	// The in-process workers start (River, the first heartbeat: database
+	// round trips) while the API is built and starts listening, so /livez
+	// answers without waiting for them (docs/performance.md, "Footprint").
+	var workers <-chan workersStarted
+	if cfg.Worker.InProcess {
+		workers = startWorkersAsync(ctx, cfg, d, reg, log)
+	}
 	srv := api.New(api.Deps{
 		Metrics: metrics,
 		Log:     log,
@@ -74,32 +81,38 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, onListenin
 		Structures: generation,
 	}, apiOptions(cfg))
 
+	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.HTTP.Addr)
+	if err != nil {
+		stopWorkers(ctx, workers)
+		return fmt.Errorf("listen %s: %w", cfg.HTTP.Addr, err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	abort := func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.HTTP.ShutdownTimeout)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+		_ = ln.Close() // in case Serve had not taken the listener yet
+	}
 	var runner *workerSet
 	live := func() bool { return true }
-	if cfg.Worker.InProcess {
-		if runner, err = startWorkers(ctx, cfg, d, reg, log); err != nil {
+	if workers != nil {
+		// /livez already answers; /health's queue check waits for the
+		// first heartbeat, which startWorkers writes.
+		if runner, err = (<-workers).get(); err != nil {
+			abort()
 			return err
 		}
 		live = runner.heartbeat.Live
 	}
-	stopWorkers := func() {
+	metricsSrv, metricsAddr, err := startMetrics(ctx, cfg.HTTP.MetricsAddr, reg, live, log)
+	if err != nil {
+		abort()
 		if runner != nil {
 			_ = runner.Stop(context.WithoutCancel(ctx))
 		}
-	}
-	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.HTTP.Addr)
-	if err != nil {
-		stopWorkers()
-		return fmt.Errorf("listen %s: %w", cfg.HTTP.Addr, err)
-	}
-	metricsSrv, metricsAddr, err := startMetrics(ctx, cfg.HTTP.MetricsAddr, reg, live, log)
-	if err != nil {
-		_ = ln.Close()
-		stopWorkers()
 		return err
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
 	log.Info("app_started", "addr", ln.Addr().String(), "metrics_addr", metricsAddr, "workers", cfg.Worker.InProcess)
 	if onListening != nil {
 		onListening(ln.Addr().String(), metricsAddr)
@@ -206,6 +219,6 @@ func openDeps(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps,
 		return nil, err
 	}
 	store := objstore.New(storeOptions(cfg))
-	verifyBucket(ctx, store, log)
+	go verifyBucket(ctx, store, log)
 	return &deps{db: db, store: store, enqueuer: enq, llm: set}, nil
 }

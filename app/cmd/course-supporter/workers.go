@@ -93,6 +93,38 @@ func startWorkers(ctx context.Context, cfg *config.Config, d *deps, reg promethe
 	return w, nil
 }
 
+// workersStarted is what startWorkersAsync delivers: the running workers
+// or why they did not start.
+type workersStarted struct {
+	runner *workerSet
+	err    error
+}
+
+func (w workersStarted) get() (*workerSet, error) { return w.runner, w.err }
+
+// startWorkersAsync runs startWorkers in the background, so serve can build
+// and open the API meanwhile. d.ai must already have been built: it is not
+// safe for concurrent first use.
+func startWorkersAsync(ctx context.Context, cfg *config.Config, d *deps, reg prometheus.Registerer, log *slog.Logger) <-chan workersStarted {
+	c := make(chan workersStarted, 1)
+	go func() {
+		r, err := startWorkers(ctx, cfg, d, reg, log)
+		c <- workersStarted{runner: r, err: err}
+	}()
+	return c
+}
+
+// stopWorkers waits for workers started by startWorkersAsync (nil: none)
+// and stops them, on a start-up error.
+func stopWorkers(ctx context.Context, workers <-chan workersStarted) {
+	if workers == nil {
+		return
+	}
+	if r, err := (<-workers).get(); err == nil {
+		_ = r.Stop(context.WithoutCancel(ctx))
+	}
+}
+
 // heartbeat builds the heartbeat writer of this process and returns its
 // worker id, which is also the River client id (so the reaper can match a
 // running job to its worker's heartbeat).
