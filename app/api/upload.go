@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -105,22 +104,22 @@ func (s *Server) openForm(ctx context.Context, fc *fiber.Ctx) (course.UploadForm
 	}
 	closing := newDelimiterWatch(body, params["boundary"])
 	mr := multipart.NewReader(bufio.NewReaderSize(closing, 256<<10), params["boundary"])
-	return multipartForm{mr: mr, closing: closing}, func() { end(); release() }, nil
+	return multipartForm{mr: mr}, func() { end(); release() }, nil
 }
 
 // multipartForm adapts a multipart reader to the intake's form.
 type multipartForm struct {
-	mr      *multipart.Reader
-	closing *delimiterWatch
+	mr *multipart.Reader
 }
 
-// NextPart implements course.UploadForm. The standard reader reports a
-// body that ends right after a delimiter line, or one with no delimiter of
-// the header's boundary at all, as a (possibly wrapped) io.EOF, the same
-// as a proper end; only an end after the close delimiter is a form.
+// NextPart implements course.UploadForm. Only a bare io.EOF is the end of
+// the form: the delimiter watch makes a body that stops anywhere but after
+// its close delimiter end in io.ErrUnexpectedEOF, which mime/multipart
+// reports as that (possibly wrapped) error, and a body with no delimiter
+// of the header's boundary at all ends in a wrapped one.
 func (f multipartForm) NextPart() (course.UploadPart, error) {
 	part, err := f.mr.NextPart()
-	if errors.Is(err, io.EOF) && f.closing.seen {
+	if err == io.EOF { //nolint:errorlint // only the bare EOF is a proper end
 		return course.UploadPart{}, io.EOF
 	}
 	if err != nil {

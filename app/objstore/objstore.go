@@ -8,9 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -82,14 +80,7 @@ func newClient(o Options, endpoint string) *s3.Client {
 		BaseEndpoint: aws.String(endpoint),
 		UsePathStyle: o.ForcePathStyle,
 		Credentials:  credentials.NewStaticCredentialsProvider(o.AccessKey, o.SecretKey, ""),
-		HTTPClient: &http.Client{Transport: &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			MaxIdleConnsPerHost:   16,
-			IdleConnTimeout:       90 * time.Second,
-			TLSHandshakeTimeout:   10 * time.Second,
-			ResponseHeaderTimeout: 60 * time.Second,
-		}},
+		HTTPClient:   newHTTPClient(nil),
 		// B2 and versitygw reject the newer default checksum trailers on
 		// some operations; compute checksums only where required.
 		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
