@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -15,39 +17,66 @@ import (
 
 // BenchmarkTreeRead measures the app's own CPU and allocations per tree
 // read, the request of bench/read: GET /nodes/{id}/tree of a 50-node
-// course (a root, 7 chapters of 6 lessons) with the rate limiter on. The
-// request goes straight into fiber's fasthttp handler, so no socket and no
-// HTTP client is counted; the two PostgreSQL round trips (limiter, tree)
-// are, as they are in production (docs/performance.md):
+// course (a root, 7 chapters of 6 lessons), with the rate limiter on and
+// off on the same database and key. The request goes straight into
+// fiber's fasthttp handler, so no socket and no HTTP client is counted;
+// the PostgreSQL round trips are, as they are in production. serial is
+// one request at a time; c16 is 16 goroutines on the one bucket, as
+// bench/read's 16 connections (docs/performance.md):
 //
-//	go test ./app/api -run '^$' -bench TreeRead -benchmem -count 5
+//	go test ./app/api -run '^$' -bench TreeRead -benchmem -benchtime 3000x -count 4
 func BenchmarkTreeRead(b *testing.B) {
-	s := mustStack(b, func(o *api.Options) { o.RateLimitEnabled = true })
-	tenant := s.mustTenant("bench")
-	key := s.mustKey(tenant, keyOpts{rateCheck: 100_000_000})
-	root := benchCourse(s, key)
+	on := mustStack(b, func(o *api.Options) { o.RateLimitEnabled = true })
+	tenant := on.mustTenant("bench")
+	key := on.mustKey(tenant, keyOpts{rateCheck: 100_000_000})
+	root := benchCourse(on, key)
+	off := mustStackOn(b, on.db, func(o *api.Options) { o.RateLimitEnabled = false })
 
-	h := s.srv.App().Handler()
 	var req fasthttp.Request
 	req.SetRequestURI("/api/v1/nodes/" + root + "/tree")
 	req.Header.Set("X-API-Key", key)
-	addr := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
-	var ctx fasthttp.RequestCtx
-	size := 0
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu0 := processCPU()
-	for i := 0; i < b.N; i++ {
-		ctx.Response.Reset()
-		ctx.Init(&req, addr, nil)
-		h(&ctx)
-		if ctx.Response.StatusCode() != http.StatusOK {
-			b.Fatalf("%d %s", ctx.Response.StatusCode(), ctx.Response.Body())
+	for _, mode := range []struct {
+		name string
+		par  int // goroutines per GOMAXPROCS; 0: serial
+	}{{"serial", 0}, {"c16", 16}} {
+		for _, side := range []struct {
+			name string
+			s    *stack
+		}{{"limiter=off", off}, {"limiter=on", on}} {
+			h := side.s.srv.App().Handler()
+			b.Run(mode.name+"/"+side.name, func(b *testing.B) {
+				var size atomic.Int64
+				serve := func(ctx *fasthttp.RequestCtx) {
+					ctx.Response.Reset()
+					ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}, nil)
+					h(ctx)
+					if ctx.Response.StatusCode() != http.StatusOK {
+						b.Errorf("%d %s", ctx.Response.StatusCode(), ctx.Response.Body())
+					}
+					size.Store(int64(len(ctx.Response.Body())))
+				}
+				b.ReportAllocs()
+				b.ResetTimer()
+				cpu0 := processCPU()
+				if mode.par == 0 {
+					var ctx fasthttp.RequestCtx
+					for i := 0; i < b.N; i++ {
+						serve(&ctx)
+					}
+				} else {
+					b.SetParallelism(max(mode.par/runtime.GOMAXPROCS(0), 1))
+					b.RunParallel(func(pb *testing.PB) {
+						var ctx fasthttp.RequestCtx
+						for pb.Next() {
+							serve(&ctx)
+						}
+					})
+				}
+				b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+				b.ReportMetric(float64(size.Load()), "bytes/resp")
+			})
 		}
-		size = len(ctx.Response.Body())
 	}
-	b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
-	b.ReportMetric(float64(size), "bytes/resp")
 }
 
 // processCPU is the user+system CPU time of this process so far: the
