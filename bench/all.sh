@@ -27,28 +27,34 @@ gobench() { # PKG PATTERN BENCHTIME PREFIX
 			for (i = 1; i < NF; i++) if ($(i + 1) == "ns/op") printf "RESULT %s.%s %.3f ms \n", p, n, $i / 1e6 }'
 }
 
+# A benchmark that fails (a broken check, e.g. bench/load's lost-write or
+# 5xx checks) is reported and the others still run; make bench then exits 1.
+failed=()
+runone() { # NAME CMD... : one run, shown as it goes, its RESULT lines into $out
+	local t0=$SECONDS rcf rc
+	rcf=$(mktemp)
+	{ "${@:2}" && echo 0 >"$rcf" || echo $? >"$rcf"; } | tee -a "$out" | grep -v '^RESULT' || true
+	rc=$(cat "$rcf")
+	rm -f "$rcf"
+	if [[ "$rc" != 0 ]]; then
+		failed+=("$1")
+		echo "== $1: FAILED (exit $rc)"
+	fi
+	echo "== $1: $((SECONDS - t0)) s"
+}
 for b in $only; do
 	case "$b" in
-	auth) gobench ./app/api AuthAndRateLimit 2000x auth | tee -a "$out" ;;
-	ingest) gobench ./app/ingest . 5x ingest | tee -a "$out" ;;
-	footprint | read | upload)
+	auth) runone auth gobench ./app/api AuthAndRateLimit 2000x auth ;;
+	ingest) runone ingest gobench ./app/ingest . 5x ingest ;;
+	footprint | read | upload | search | load)
 		for i in $(seq "$runs"); do
 			echo "== $b, run $i"
 			case "$b" in
-			read) DURATION="${BENCH_READ_SECONDS:-8}" bench/read/run.sh ;;
-			upload) bench/upload/run.sh "${BENCH_UPLOAD_MIB:-1024}" ;;
-			*) "bench/$b/run.sh" ;;
-			esac | tee -a "$out" | grep -v '^RESULT'
+			read) runone "$b" env DURATION="${BENCH_READ_SECONDS:-8}" bench/read/run.sh ;;
+			upload) runone "$b" bench/upload/run.sh "${BENCH_UPLOAD_MIB:-1024}" ;;
+			*) runone "$b" "bench/$b/run.sh" ;;
+			esac
 		done
-		;;
-	search | load)
-		# Slots for the search and load benchmarks (bench/search, bench/load):
-		# run when their run.sh exists.
-		if [[ -x "bench/$b/run.sh" ]]; then
-			for i in $(seq "$runs"); do "bench/$b/run.sh" | tee -a "$out" | grep -v '^RESULT'; done
-		else
-			echo "== $b: not there yet (bench/$b/run.sh)"
-		fi
 		;;
 	*) echo "unknown benchmark $b" >&2; exit 2 ;;
 	esac
@@ -71,3 +77,7 @@ for k, v in vals.items():
     unit, target = meta[k]
     print(f"{k:<{w}}  {min(v):>10.3f} {statistics.median(v):>10.3f} {max(v):>10.3f}  {unit:<8} {target}")
 PY
+if ((${#failed[@]})); then
+	echo "make bench: failed: ${failed[*]} (their output is above)" >&2
+	exit 1
+fi

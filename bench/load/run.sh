@@ -91,9 +91,13 @@ curl -sf -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" --user bench:bench-secret-123
 export S3_ENDPOINT="http://127.0.0.1:$s3_port" S3_ACCESS_KEY=bench S3_SECRET_KEY=bench-secret-1234 S3_BUCKET=bench
 
 # The app: production-like settings, with the worker's periods short enough
-# for the drill's checks (a stuck job is seen within two reaper periods).
+# for the drill's checks (a stuck job is seen within two reaper periods),
+# and 16 upload slots per process and per tenant: a tenant here has 40
+# clients, and the default share (2, docs/operations/limits.md) would
+# refuse most of their uploads with 503 — the share doing its job, not
+# what this test measures.
 export ENVIRONMENT=testing LOG_LEVEL=warn LOG_FORMAT=json METRICS_ADDR='' \
-	WORKER_IN_PROCESS=false UPLOAD_MAX_CONCURRENT=16 DB_HEALTH_CHECK_PERIOD=1s \
+	WORKER_IN_PROCESS=false UPLOAD_MAX_CONCURRENT=16 UPLOAD_MAX_CONCURRENT_PER_TENANT=16 DB_HEALTH_CHECK_PERIOD=1s \
 	WORKER_INGEST_MAX_JOBS=4 WORKER_RETRY_BASE_DELAY=2s WORKER_MAX_TRIES=5 \
 	WORKER_HEARTBEAT_INTERVAL=2s WORKER_STALE_AFTER=10s JOB_REAPER_INTERVAL=5s \
 	WORKER_TMP_DIR="$work/tmp" SHUTDOWN_TIMEOUT=5s WORKER_SHUTDOWN_TIMEOUT=5s
