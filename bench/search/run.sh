@@ -10,6 +10,7 @@
 #   BENCH_SEARCH_INDEX=both bench/search/run.sh  (vector and halfvec indexes side by side)
 #   BENCH_SEARCH_INDEX=halfvec bench/search/run.sh   (one form; INDEX= is the old name)
 #   CHUNKS=20000 NODES=200 bench/search/run.sh   (a quick run)
+#   ROUNDS=3 bench/search/run.sh                 (three measurements on one data set: make bench)
 #   PROFILE=1 ...                                (also: embed round trip, and a 15 s CPU
 #                                                 profile of the app during endpoint calls)
 #
@@ -64,9 +65,12 @@ for form in $( [[ $index == both ]] && echo vector halfvec || echo "$index"); do
 	fi
 	bases+=("$form=$base")
 done
-"$work/searchbench" -phase measure -chunks "${CHUNKS:-100000}" -nodes "${NODES:-1000}" -ef "${EF:-100}" \
-	-queries "${QUERIES:-200}" -exact "${EXACT:-50}" -index "$index" -bases "$(IFS=,; echo "${bases[*]}")" \
-	-tenant "$tenant" -key "$key" -embed-addr "127.0.0.1:$embed_port" "${profile[@]}"
+for r in $(seq "${ROUNDS:-1}"); do
+	((${ROUNDS:-1} == 1)) || echo "== search: measurement round $r of ${ROUNDS} on the same data"
+	"$work/searchbench" -phase measure -chunks "${CHUNKS:-100000}" -nodes "${NODES:-1000}" -ef "${EF:-100}" \
+		-queries "${QUERIES:-200}" -exact "${EXACT:-50}" -index "$index" -bases "$(IFS=,; echo "${bases[*]}")" \
+		-tenant "$tenant" -key "$key" -embed-addr "127.0.0.1:$embed_port" "${profile[@]}"
+done
 if [[ -n "${PROFILE:-}" ]]; then
 	go tool pprof -top -nodecount=40 "$bin" "$work/cpu.pprof" 2>/dev/null | head -50
 	if [[ -n "${PROFILE_OUT:-}" ]]; then cp "$work/cpu.pprof" "$PROFILE_OUT"; fi
