@@ -7,7 +7,7 @@
 #   BENCH_RUNS=1 BENCH_ONLY="read upload" bench/all.sh
 #
 #   BENCH_UPLOAD_MIB   upload size (default 1024)
-#   BENCH_READ_SECONDS seconds per phase of bench/read (default 8)
+#   BENCH_READ_SECONDS seconds per phase of bench/read (default 7)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,7 +54,7 @@ for b in $only; do
 		for i in $(seq "$runs"); do
 			echo "== $b, run $i"
 			case "$b" in
-			read) runone "$b" env DURATION="${BENCH_READ_SECONDS:-8}" bench/read/run.sh ;;
+			read) runone "$b" env DURATION="${BENCH_READ_SECONDS:-7}" bench/read/run.sh ;;
 			upload) runone "$b" bench/upload/run.sh "${BENCH_UPLOAD_MIB:-1024}" ;;
 			*) runone "$b" "bench/$b/run.sh" ;;
 			esac

@@ -73,31 +73,52 @@ pg_run psql -q -d "bench_read_$$" -c 'ANALYZE'
 on_limiter=true
 [[ "${LIMITER_AA:-}" == 1 ]] && on_limiter=false && echo "LIMITER_AA=1: both servers run with the limiter off (control)"
 mport=$(free_port)
-bench_serve "$work/on.log" RATE_LIMIT_ENABLED=$on_limiter ${PROFILE:+METRICS_ADDR=127.0.0.1:$mport}
-on=$base
-on_pid=$app
-bench_serve "$work/off.log" RATE_LIMIT_ENABLED=false
-off=$base off_pid=$app
+# servers: a limiter-on and a limiter-off serve, started together.
+servers() {
+	bench_serve "$work/on.log" RATE_LIMIT_ENABLED=$on_limiter ${PROFILE:+METRICS_ADDR=127.0.0.1:$mport}
+	on=$base on_pid=$app
+	bench_serve "$work/off.log" RATE_LIMIT_ENABLED=false
+	off=$base off_pid=$app
+}
+servers
 url="/api/v1/nodes/$root/tree"
 bytes=$(curl -sf -H "X-API-Key: $key" "$on$url" | wc -c)
 echo "tree: 50 nodes, $bytes bytes of JSON; $dur s per phase; client $client; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-load() { # BASE CONNS [SECONDS] -> JSON line
+# busy: the machine's busy CPU ticks (user, nice, system, irq, softirq).
+busy() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
+# With wrk, load also leaves the machine's busy ticks over the measured run
+# in $work/busy and the client's own CPU seconds in $work/client, which the
+# CPU budget per request below splits up.
+# With PID, the app's CPU ticks over the measured run go to $work/app.
+load() { # BASE CONNS [SECONDS [PID]] -> JSON line
 	local d=${3:-$dur}
 	if [[ "$client" == wrk ]]; then
-		local t=$(($2 < 2 ? $2 : 2))
+		local t=$(($2 < 2 ? $2 : 2)) b0 TIMEFORMAT='%3U %3S'
 		BENCH_KEY=$key wrk -t "$t" -c "$2" -d 1s -s bench/read/wrk.lua "$1$url" >/dev/null
-		BENCH_KEY=$key wrk -t "$t" -c "$2" -d "${d}s" -s bench/read/wrk.lua "$1$url" | grep '^{'
+		b0=$(busy)
+		[[ -z "${4:-}" ]] || cpu_ticks "$4" >"$work/app0"
+		{ time BENCH_KEY=$key wrk -t "$t" -c "$2" -d "${d}s" -s bench/read/wrk.lua "$1$url" >"$work/wrk.out"; } 2>"$work/client"
+		echo $(($(busy) - b0)) >"$work/busy"
+		[[ -z "${4:-}" ]] || echo $(($(cpu_ticks "$4") - $(cat "$work/app0"))) >"$work/app"
+		grep '^{' "$work/wrk.out"
 	else
+		[[ -z "${4:-}" ]] || cpu_ticks "$4" >"$work/app0"
 		"$work/httpload" -url "$1$url" -H "X-API-Key: $key" -c "$2" -d "${d}s"
+		# httpload's warm-up second is inside this window.
+		[[ -z "${4:-}" ]] || echo $(($(cpu_ticks "$4") - $(cat "$work/app0"))) >"$work/app"
 	fi
 }
 field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" <<<"$2"; }
 pgb() { # CONNS -> TPS (fails, printing pgbench's output, when it has none)
 	local out tps
 	cp bench/read/tree.sql "$PG_ROOT/tmp/cs-bench-tree-$$.sql"
-	out=$(pg_run /usr/lib/postgresql/17/bin/pgbench -n -M prepared -c "$1" -j 2 -T "$dur" \
-		-D "root=$root" -D "tenant=$tenant" -f "/tmp/cs-bench-tree-$$.sql" "bench_read_$$" 2>&1) || true
+	local b0 TIMEFORMAT='%3U %3S'
+	b0=$(busy)
+	{ time pg_run /usr/lib/postgresql/17/bin/pgbench -n -M prepared -c "$1" -j 2 -T "$dur" \
+		-D "root=$root" -D "tenant=$tenant" -f "/tmp/cs-bench-tree-$$.sql" "bench_read_$$" >"$work/pgb.out" 2>&1 || true; } 2>"$work/pgb.client"
+	echo $(($(busy) - b0)) >"$work/pgb.busy"
+	out=$(cat "$work/pgb.out")
 	rm -f "$PG_ROOT/tmp/cs-bench-tree-$$.sql"
 	tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out")
 	if [[ -z "$tps" ]]; then
@@ -111,8 +132,11 @@ result() { printf 'RESULT %s %s %s %s\n' "$@"; }
 
 curl -sf -o /dev/null -H "X-API-Key: $key" "$on$url" # the bucket's row exists
 # The same warm-up on both servers (connections, plans, caches).
-load "$on" 16 2 >/dev/null
-load "$off" 16 2 >/dev/null
+warm() {
+	load "$on" 16 2 >/dev/null
+	load "$off" 16 2 >/dev/null
+}
+warm
 size0=$(table_size)
 # PHASES=soak: the limiter's table over a long run. DURATION seconds of
 # tree reads at 16 connections through the limiter-on server only, its
@@ -144,9 +168,8 @@ if [[ "$phases" == all ]]; then
 			curl -sf -o "$PROFILE" "http://127.0.0.1:$mport/debug/pprof/profile?seconds=$((dur > 2 ? dur - 1 : 1))" &
 			prof=$!
 		fi
-		ticks0=$(cpu_ticks "$on_pid")
-		api=$(load "$on" "$c")
-		ticks=$(($(cpu_ticks "$on_pid") - ticks0))
+		api=$(load "$on" "$c" "$dur" "$on_pid")
+		ticks=$(cat "$work/app")
 		if [[ -n "${prof:-}" ]]; then wait "$prof" || echo "  no profile" >&2; prof=""; fi
 		tps=$(pgb "$c")
 		rps=$(field rps "$api")
@@ -155,6 +178,23 @@ if [[ "$phases" == all ]]; then
 		echo "c=$c: tree API (limiter on) $rps req/s, p50 $(field p50_ms "$api") ms, p99 $(field p99_ms "$api") ms, app CPU $cpu_us us/request; pgbench $tps TPS; ratio $ratio"
 		bad=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(r["non2xx"] if "non2xx" in r else r["requests"] - r["status"].get("200", 0), "+", r["errors"])' "$api" | awk '{print $1 + $3}')
 		[[ "$bad" == 0 ]] || echo "  $bad requests failed or answered other than 200: $api"
+		if [[ "$client" == wrk ]]; then
+			# Where the machine's CPU goes per request (µs): all busy ticks over
+			# the run / requests, split into the app (its /proc ticks), the
+			# client (wrk's own rusage) and the rest (PostgreSQL, the kernel's
+			# loopback, everything else); the same for a pgbench transaction.
+			read -r api_busy pgb_busy < <(echo "$(cat "$work/busy") $(cat "$work/pgb.busy")")
+			budget=$(awk -v hz="$(getconf CLK_TCK)" -v n="$(field requests "$api")" -v tps="$tps" -v d="$dur" \
+				-v ab="$api_busy" -v at="$ticks" -v pb="$pgb_busy" -v ac="$(cat "$work/client")" -v pc="$(cat "$work/pgb.client")" '
+				BEGIN { split(ac, a, " "); split(pc, p, " "); m = tps * d
+					printf "%.0f %.0f %.0f %.0f %.0f %.0f", ab * 1e6 / hz / n, at * 1e6 / hz / n, (a[1] + a[2]) * 1e6 / n,
+						pb * 1e6 / hz / m, (p[1] + p[2]) * 1e6 / m, 0 }')
+			read -r m_api m_app m_cli m_pgb m_pgbcli _ <<<"$budget"
+			echo "  CPU per request (us): API: machine $m_api = app $m_app + wrk $m_cli + PostgreSQL/kernel/rest $((m_api - m_app - m_cli)); pgbench: machine $m_pgb = pgbench $m_pgbcli + PostgreSQL/kernel/rest $((m_pgb - m_pgbcli))"
+			result "read.machine_cpu_per_request.c$c" "$m_api" us ""
+			result "read.client_cpu_per_request.c$c" "$m_cli" us ""
+			result "read.machine_cpu_per_pgbench_tx.c$c" "$m_pgb" us ""
+		fi
 		result "read.tree_vs_pgbench.c$c" "$ratio" x ">=0.5"
 		result "read.tree_rps.c$c" "$rps" req/s ""
 		result "read.app_cpu_per_request.c$c" "$cpu_us" us ""
@@ -166,18 +206,24 @@ fi
 # goes first, and takes the median ratio: on a shared machine the load
 # drifts between two phases more than the limiter costs.
 # The app's CPU per request (on / off) does not depend on the load.
+# The pair runs on two fresh servers: a server that has been through the
+# c=16/64 phases measures slower afterwards whichever limiter it has (an
+# A/A run showed it: docs/performance.md).
+if [[ "$phases" == all ]]; then
+	kill "$on_pid" "$off_pid"
+	wait "$on_pid" "$off_pid" 2>/dev/null || true
+	servers
+	curl -sf -o /dev/null -H "X-API-Key: $key" "$on$url"
+	warm
+fi
 ratios=() cpu_on=0 cpu_off=0 req_on=0 req_off=0
 on_phase() {
-	local t0
-	t0=$(cpu_ticks "$on_pid")
-	on16=$(load "$on" 16)
-	cpu_on=$((cpu_on + $(cpu_ticks "$on_pid") - t0)) req_on=$((req_on + $(field requests "$on16")))
+	on16=$(load "$on" 16 "$dur" "$on_pid")
+	cpu_on=$((cpu_on + $(cat "$work/app"))) req_on=$((req_on + $(field requests "$on16")))
 }
 off_phase() {
-	local t0
-	t0=$(cpu_ticks "$off_pid")
-	off16=$(load "$off" 16)
-	cpu_off=$((cpu_off + $(cpu_ticks "$off_pid") - t0)) req_off=$((req_off + $(field requests "$off16")))
+	off16=$(load "$off" 16 "$dur" "$off_pid")
+	cpu_off=$((cpu_off + $(cat "$work/app"))) req_off=$((req_off + $(field requests "$off16")))
 }
 for r in $(seq "${LIMITER_ROUNDS:-1}"); do
 	if ((r % 2)); then

@@ -68,7 +68,16 @@ export DATABASE_URL="${admin%/postgres?*}/$db?sslmode=disable"
 #    the memory the other just freed is fast: the ratio swings 0.3-1.2.
 s3fs="${S3_FS:-}"
 if [[ -z "$s3fs" ]]; then
-	if command -v mkfs.xfs >/dev/null; then s3fs=xfs; else s3fs=tmpfs; fi
+	if ! command -v mkfs.xfs >/dev/null && [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+		echo "installing xfsprogs (apt-get) for the default storage setup" >&2
+		apt-get install -y --no-install-recommends xfsprogs >/dev/null 2>&1 || true
+	fi
+	if command -v mkfs.xfs >/dev/null; then
+		s3fs=xfs
+	else
+		s3fs=tmpfs
+		echo "no mkfs.xfs: versitygw on tmpfs, whose throughput ratio swings 0.3-1.2 (see above)" >&2
+	fi
 fi
 s3root="${S3_ROOT:-}"
 if [[ -z "$s3root" && "$s3fs" != tmpfs ]]; then
