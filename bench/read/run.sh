@@ -183,13 +183,12 @@ if [[ "$phases" == all ]]; then
 			# the run / requests, split into the app (its /proc ticks), the
 			# client (wrk's own rusage) and the rest (PostgreSQL, the kernel's
 			# loopback, everything else); the same for a pgbench transaction.
-			read -r api_busy pgb_busy < <(echo "$(cat "$work/busy") $(cat "$work/pgb.busy")")
 			budget=$(awk -v hz="$(getconf CLK_TCK)" -v n="$(field requests "$api")" -v tps="$tps" -v d="$dur" \
-				-v ab="$api_busy" -v at="$ticks" -v pb="$pgb_busy" -v ac="$(cat "$work/client")" -v pc="$(cat "$work/pgb.client")" '
+				-v ab="$(<"$work/busy")" -v at="$ticks" -v pb="$(<"$work/pgb.busy")" -v ac="$(<"$work/client")" -v pc="$(<"$work/pgb.client")" '
 				BEGIN { split(ac, a, " "); split(pc, p, " "); m = tps * d
-					printf "%.0f %.0f %.0f %.0f %.0f %.0f", ab * 1e6 / hz / n, at * 1e6 / hz / n, (a[1] + a[2]) * 1e6 / n,
-						pb * 1e6 / hz / m, (p[1] + p[2]) * 1e6 / m, 0 }')
-			read -r m_api m_app m_cli m_pgb m_pgbcli _ <<<"$budget"
+					printf "%.0f %.0f %.0f %.0f %.0f", ab * 1e6 / hz / n, at * 1e6 / hz / n, (a[1] + a[2]) * 1e6 / n,
+						pb * 1e6 / hz / m, (p[1] + p[2]) * 1e6 / m }')
+			read -r m_api m_app m_cli m_pgb m_pgbcli <<<"$budget"
 			echo "  CPU per request (us): API: machine $m_api = app $m_app + wrk $m_cli + PostgreSQL/kernel/rest $((m_api - m_app - m_cli)); pgbench: machine $m_pgb = pgbench $m_pgbcli + PostgreSQL/kernel/rest $((m_pgb - m_pgbcli))"
 			result "read.machine_cpu_per_request.c$c" "$m_api" us ""
 			result "read.client_cpu_per_request.c$c" "$m_cli" us ""
