@@ -54,6 +54,11 @@ type JobQueue interface {
 	// ScheduleCleanup schedules the deletion of stored objects whose rows
 	// the transaction deletes.
 	ScheduleCleanup(ctx context.Context, tx Tx, keys []string) error
+	// ScheduleRelease queues another try at releasing tenant's waiting
+	// ingest jobs, to run once tx commits: the release in tx skipped a
+	// waiting job another transaction held locked (docs/design/jobs.md,
+	// "Fair share").
+	ScheduleRelease(ctx context.Context, tx Tx, tenant uuid.UUID) error
 	// MaxAttempts is the attempt limit of new jobs.
 	MaxAttempts() int
 	// TenantSlots is how many ingest jobs of one tenant may hold a queue
@@ -98,4 +103,9 @@ type JobReaper interface {
 	// heartbeat is older than staleAfter runnable again (or final when
 	// their attempts are used up); Reap then requeues their jobs.
 	RescueDeadWorkers(ctx context.Context, staleAfter time.Duration) (int, error)
+	// ReleaseTenant gives tenant's oldest waiting ingest jobs the slots
+	// that are free now (JobQueue.ScheduleRelease's retry). It reports
+	// whether a waiting job was skipped again because another
+	// transaction held it locked.
+	ReleaseTenant(ctx context.Context, tenant uuid.UUID) (skipped bool, err error)
 }

@@ -122,6 +122,9 @@ func NewRunner(db *sql.DB, pool *pgxpool.Pool, deps Deps, opts Options) (*Runner
 			StaleAfter: opts.StaleAfter, Log: base(deps.Log)}); err != nil {
 			return nil, fmt.Errorf("register reaper: %w", err)
 		}
+		if err := river.AddWorkerSafely(workers, &TenantReleaseWorker{Store: deps.Reaper}); err != nil {
+			return nil, fmt.Errorf("register tenant release: %w", err)
+		}
 		// Periodic jobs are inserted by River's elected leader only.
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(opts.ReaperInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return ReaperArgs{}, nil },

@@ -43,26 +43,68 @@ func slotFree(tx *gorm.DB, jobs course.JobQueue, r *jobRow) (bool, error) {
 
 // releaseTenant gives the tenant's oldest waiting ingest jobs (no queue
 // record, dependencies complete) the slots that are free now. Called in
-// the transaction that finished one of the tenant's jobs.
+// the transaction that finished one of the tenant's jobs. A waiting job
+// another transaction holds locked (the reaper's pass, a generation
+// plan) is skipped rather than waited for, which could deadlock; that
+// holder may not release it, so a retry is queued to run after this
+// transaction commits (ReleaseTenant).
 func releaseTenant(ctx context.Context, tx *gorm.DB, jobs course.JobQueue, tenant *uuid.UUID) error {
-	if jobs == nil || jobs.TenantSlots() <= 0 || tenant == nil {
-		return nil
+	skipped, err := releaseWaiting(ctx, tx, jobs, tenant)
+	if err != nil || !skipped {
+		return err
 	}
-	var waiting []jobRow
-	if err := tx.Raw(`SELECT j.* FROM jobs j WHERE j.tenant_id = ? AND j.job_type = 'ingest'
+	t, err := txOf(tx)
+	if err != nil {
+		return err
+	}
+	return jobs.ScheduleRelease(ctx, t, *tenant)
+}
+
+// releaseWaiting is releaseTenant without the retry: it reports whether
+// a waiting job was skipped because another transaction held it locked
+// while a slot may still be free.
+func releaseWaiting(ctx context.Context, tx *gorm.DB, jobs course.JobQueue, tenant *uuid.UUID) (bool, error) {
+	if jobs == nil || jobs.TenantSlots() <= 0 || tenant == nil {
+		return false, nil
+	}
+	const waitingJobs = `FROM jobs j WHERE j.tenant_id = ? AND j.job_type = 'ingest'
 			AND j.status = 'queued' AND j.queue_job_id IS NULL
 			AND NOT EXISTS (SELECT 1 FROM job_dependencies d JOIN jobs dj ON dj.id = d.depends_on_job_id
-				WHERE d.job_id = j.id AND dj.status <> 'complete')
-		ORDER BY j.queued_at, j.id LIMIT ? FOR UPDATE OF j SKIP LOCKED`, *tenant, jobs.TenantSlots()).Scan(&waiting).Error; err != nil {
-		return fmt.Errorf("load waiting jobs: %w", err)
+				WHERE d.job_id = j.id AND dj.status <> 'complete')`
+	var waiting []jobRow
+	if err := tx.Raw(`SELECT j.* `+waitingJobs+` ORDER BY j.queued_at, j.id LIMIT ? FOR UPDATE OF j SKIP LOCKED`,
+		*tenant, jobs.TenantSlots()).Scan(&waiting).Error; err != nil {
+		return false, fmt.Errorf("load waiting jobs: %w", err)
 	}
 	for i := range waiting {
 		ok, err := schedule(ctx, tx, jobs, &waiting[i])
 		if err != nil || !ok {
-			return err // no slot left (or no worker): the rest keep waiting
+			return false, err // no slot left (or no worker): the rest keep waiting
 		}
 	}
-	return nil
+	if len(waiting) == jobs.TenantSlots() {
+		return false, nil // as many candidates as slots: every free slot was offered one
+	}
+	// Fewer candidates than slots and each got one: a waiting job still
+	// seen without the lock is one SKIP LOCKED passed over.
+	var skipped bool
+	if err := tx.Raw(`SELECT EXISTS (SELECT 1 `+waitingJobs+`)`, *tenant).Scan(&skipped).Error; err != nil {
+		return false, fmt.Errorf("look for locked waiting jobs: %w", err)
+	}
+	return skipped, nil
+}
+
+// ReleaseTenant retries a release that skipped a locked waiting job
+// (course.JobReaper; docs/design/jobs.md, "Fair share"). It reports
+// whether one was skipped again.
+func (s *JobStore) ReleaseTenant(ctx context.Context, tenant uuid.UUID) (bool, error) {
+	var skipped bool
+	err := inTx(ctx, s.db, func(tx *gorm.DB) error {
+		var err error
+		skipped, err = releaseWaiting(ctx, tx, s.jobs, &tenant)
+		return err
+	})
+	return skipped, err
 }
 
 // msgWorkerDied is the error River records on a record taken back from a

@@ -76,10 +76,27 @@ func (c client) settled(id string, within time.Duration, logs func() string) map
 			return m
 		}
 		if time.Now().After(deadline) {
-			c.t.Fatalf("material %s still pending after %v: %v\n%s", id, within, m, logs())
+			var job map[string]any
+			if j, ok := m["job_id"].(string); ok {
+				job = c.do(http.MethodGet, "/api/v1/jobs/"+j, "", nil)
+			}
+			c.t.Fatalf("material %s still pending after %v: %v\njob: %v\nlog above debug level:\n%s",
+				id, within, m, job, aboveDebug(logs()))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// aboveDebug keeps the log lines above debug level: River's debug lines
+// would push the job's own events out of CI's truncated output.
+func aboveDebug(logs string) string {
+	var b strings.Builder
+	for line := range strings.Lines(logs) {
+		if !strings.Contains(line, `"level":"debug"`) {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
 }
 
 // failedOnce asserts the material ended in error with msg, its job failed
