@@ -8,6 +8,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -74,7 +75,8 @@ func (s *Server) registerUpload() {
 }
 
 // openForm checks the media type, takes an upload slot and starts reading
-// the multipart body; release frees the slot.
+// the multipart body; release frees the slot (the form's end frees it
+// first; release may run again).
 func (s *Server) openForm(ctx context.Context, fc *fiber.Ctx) (course.UploadForm, func(), error) {
 	req := fc.Request()
 	mt, params, err := mime.ParseMediaType(string(req.Header.ContentType()))
@@ -92,8 +94,9 @@ func (s *Server) openForm(ctx context.Context, fc *fiber.Ctx) (course.UploadForm
 		fc.Set("Retry-After", "30")
 		return nil, nil, err
 	}
-	release := func() { slot(); share() }
 	end := s.deps.Metrics.uploadStarted()
+	var once sync.Once
+	release := func() { once.Do(func() { end(); slot(); share() }) }
 	// Never call req.Body() here: with a streamed request it reads the
 	// whole body into memory.
 	body := req.BodyStream()
@@ -104,12 +107,17 @@ func (s *Server) openForm(ctx context.Context, fc *fiber.Ctx) (course.UploadForm
 	}
 	closing := newDelimiterWatch(body, params["boundary"])
 	mr := multipart.NewReader(bufio.NewReaderSize(closing, 256<<10), params["boundary"])
-	return multipartForm{mr: mr}, func() { end(); release() }, nil
+	return multipartForm{mr: mr, ended: release}, release, nil
 }
 
-// multipartForm adapts a multipart reader to the intake's form.
+// multipartForm adapts a multipart reader to the intake's form. Its end
+// frees the upload slot and the tenant's share at once: the body is read
+// and the part buffers are back in their pool, and recording the material
+// may then wait for the tenant's tree lock (docs/design/data-model.md,
+// "Tree lock") without holding a slot another upload could stream with.
 type multipartForm struct {
-	mr *multipart.Reader
+	mr    *multipart.Reader
+	ended func()
 }
 
 // NextPart implements course.UploadForm. Only a bare io.EOF is the end of
@@ -120,6 +128,7 @@ type multipartForm struct {
 func (f multipartForm) NextPart() (course.UploadPart, error) {
 	part, err := f.mr.NextPart()
 	if err == io.EOF { //nolint:errorlint // only the bare EOF is a proper end
+		f.ended()
 		return course.UploadPart{}, io.EOF
 	}
 	if err != nil {

@@ -3,9 +3,11 @@ package api_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -115,5 +117,65 @@ func TestDeclaredLengthOverLimitRefusedUnread(t *testing.T) {
 	}
 	if !resp.Close {
 		t.Fatal("the connection must close: the unread body is not a next request")
+	}
+}
+
+// TestUploadWaitingForTheTreeLockFreesItsSlot: an upload whose body is
+// read gives its slot back before it records the material, which may
+// wait for the tenant's tree lock (a burst of that tenant's node writes,
+// another process). With one slot, tenant A's upload waits for A's tree
+// while tenant B's upload streams and is created; before, B waited the
+// 5 s slot timeout for A's upload and got 503.
+func TestUploadWaitingForTheTreeLockFreesItsSlot(t *testing.T) {
+	t.Parallel()
+	s := mustStack(t, func(o *api.Options) { o.UploadConcurrency = 1 })
+	tenantA, keyA := s.tenantWithKey("a")
+	_, keyB := s.tenantWithKey("b")
+	nodeA, nodeB := s.mustCreate(keyA, "", "A"), s.mustCreate(keyB, "", "B")
+	ctx := context.Background()
+	holder, err := s.db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = holder.Rollback(ctx) })
+	if _, err := holder.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "tree:"+tenantA.String()); err != nil {
+		t.Fatal(err)
+	}
+	ct, body := multipartBody(t, field("source_type", "text"), file("a.txt", []byte("from A")))
+	doneA := make(chan int, 1)
+	go func() {
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/nodes/"+nodeA+"/materials", bytes.NewReader(body))
+		req.Header.Set("Content-Type", ct)
+		req.Header.Set("X-API-Key", keyA)
+		resp, err := s.srv.App().Test(req, 30_000)
+		if err != nil {
+			doneA <- 0
+			return
+		}
+		_ = resp.Body.Close()
+		doneA <- resp.StatusCode
+	}()
+	// A's upload has stored its file and waits for A's tree lock.
+	for deadline := time.Now().Add(10 * time.Second); s.count(`SELECT count(*) FROM pg_stat_activity
+		WHERE datname = current_database() AND wait_event = 'advisory'`) == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("tenant A's upload never reached the tree lock")
+		}
+	}
+
+	start := time.Now()
+	if r := s.upload(keyB, nodeB, field("source_type", "text"), file("b.txt", []byte("from B"))); r.Status != http.StatusCreated {
+		t.Fatalf("tenant B's upload while A's waits for its tree: %d %s (after %s)", r.Status, r.Raw, time.Since(start))
+	}
+	select {
+	case code := <-doneA:
+		t.Fatalf("tenant A's upload finished (%d) while its tree was locked", code)
+	default:
+	}
+	if err := holder.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if code := <-doneA; code != http.StatusCreated {
+		t.Fatalf("tenant A's upload after its tree was unlocked: %d", code)
 	}
 }

@@ -29,6 +29,9 @@ type DB struct {
 	Pool *pgxpool.Pool
 	SQL  *sql.DB
 	Gorm *gorm.DB
+	// trees gives tree writers their turn before they borrow a
+	// connection (treegate.go).
+	trees treeGate
 }
 
 // Open connects a pool. It does not fail when the server is down: the pool

@@ -38,13 +38,10 @@ type planner struct {
 
 func (s *GenerationStore) plan(ctx context.Context, tenantID, nodeID uuid.UUID, mode string, refine bool) (*course.GenerationPlan, error) {
 	var plan *course.GenerationPlan
-	err := inTx(ctx, s.db, func(tx *gorm.DB) error {
-		// The tree lock orders the plan against structural changes (a
-		// node deleted while its jobs are inserted); the root lock is the
-		// generation lock of the spec.
-		if err := lockTree(tx, tenantID); err != nil {
-			return err
-		}
+	// The tree lock orders the plan against structural changes (a node
+	// deleted while its jobs are inserted); the root lock is the
+	// generation lock of the spec.
+	err := inTreeTx(ctx, s.db, tenantID, func(tx *gorm.DB) error {
 		up, err := chain(tx, tenantID, nodeID)
 		if err != nil {
 			return err

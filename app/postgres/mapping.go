@@ -122,10 +122,7 @@ func (s *MappingStore) CreateMappings(ctx context.Context, tenantID, nodeID uuid
 		return nil, err
 	}
 	batch := &course.MappingBatch{}
-	err := inTx(ctx, s.db, func(tx *gorm.DB) error {
-		if err := lockTree(tx, tenantID); err != nil {
-			return err
-		}
+	err := inTreeTx(ctx, s.db, tenantID, func(tx *gorm.DB) error {
 		if _, err := load(tx, tenantID, nodeID); err != nil {
 			return err
 		}

@@ -118,12 +118,9 @@ func (s *MaterialStore) CreateMaterial(ctx context.Context, tenantID uuid.UUID, 
 		RawHash: in.RawHash, RawSize: in.RawSize, RawETag: in.RawETag,
 	}
 	var created *course.Material
-	err = s.tx(ctx, func(tx *gorm.DB) error {
-		// The tree lock orders this insert against a concurrent delete of
-		// the node's subtree, whose cleanup job must see this object's key.
-		if err := lockTree(tx, tenantID); err != nil {
-			return err
-		}
+	// The tree lock orders this insert against a concurrent delete of the
+	// node's subtree, whose cleanup job must see this object's key.
+	err = inTreeTx(ctx, s.db, tenantID, func(tx *gorm.DB) error {
 		if _, err := load(tx, tenantID, in.NodeID); err != nil {
 			return err
 		}

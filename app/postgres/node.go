@@ -112,10 +112,7 @@ func (s *NodeStore) CreateNode(ctx context.Context, tenantID uuid.UUID, parent *
 		return nil, fmt.Errorf("new node id: %w", err)
 	}
 	row := &nodeRow{ID: id, TenantID: tenantID, ParentID: parent, Title: title, Description: description}
-	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if err := lockTree(tx, tenantID); err != nil {
-			return err
-		}
+	err = inTreeTx(ctx, s.db, tenantID, func(tx *gorm.DB) error {
 		if parent != nil {
 			if _, err := load(tx, tenantID, *parent); err != nil {
 				return err

@@ -13,10 +13,7 @@ import (
 
 // MoveNode re-parents a node as the last child of parent (nil: a root).
 func (s *NodeStore) MoveNode(ctx context.Context, tenantID, id uuid.UUID, parent *uuid.UUID) (*course.Node, error) {
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := lockTree(tx, tenantID); err != nil {
-			return err
-		}
+	err := inTreeTx(ctx, s.db, tenantID, func(tx *gorm.DB) error {
 		r, err := load(tx, tenantID, id)
 		if err != nil {
 			return err
@@ -91,10 +88,7 @@ func samePtr(a, b *uuid.UUID) bool {
 // ReorderNode puts a node at min(order, n-1) among its siblings and
 // renumbers them 0..n-1.
 func (s *NodeStore) ReorderNode(ctx context.Context, tenantID, id uuid.UUID, order int) (*course.Node, error) {
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := lockTree(tx, tenantID); err != nil {
-			return err
-		}
+	err := inTreeTx(ctx, s.db, tenantID, func(tx *gorm.DB) error {
 		r, err := load(tx, tenantID, id)
 		if err != nil {
 			return err
@@ -125,10 +119,7 @@ func (s *NodeStore) ReorderNode(ctx context.Context, tenantID, id uuid.UUID, ord
 
 // DeleteNode removes the node; its subtree goes with it (ON DELETE CASCADE).
 func (s *NodeStore) DeleteNode(ctx context.Context, tenantID, id uuid.UUID) error {
-	return s.tx(ctx, func(tx *gorm.DB) error {
-		if err := lockTree(tx, tenantID); err != nil {
-			return err
-		}
+	return inTreeTx(ctx, s.db, tenantID, func(tx *gorm.DB) error {
 		r, err := load(tx, tenantID, id)
 		if err != nil {
 			return err

@@ -24,7 +24,8 @@ func siblingLockKey(tenantID uuid.UUID, parent *uuid.UUID) uuid.UUID {
 // move, reorder, delete, material create): a cycle check or a parent read
 // done before the lock could otherwise be stale by the time of the write,
 // and two crossing moves could build a cycle. Recursive queries use UNION,
-// so even a cycle could not make them run forever.
+// so even a cycle could not make them run forever. Only inTreeTx calls it,
+// after the writer's turn in the process (treegate.go).
 func lockTree(tx *gorm.DB, tenantID uuid.UUID) error {
 	if err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, "tree:"+tenantID.String()).Error; err != nil {
 		return fmt.Errorf("lock tree: %w", err)
