@@ -62,13 +62,6 @@ func (g *treeGate) drop(tenant uuid.UUID, t *treeTurn) {
 	g.mu.Unlock()
 }
 
-// size is how many trees have a writer holding or waiting for a turn.
-func (g *treeGate) size() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return len(g.turns)
-}
-
 // inTreeTx runs fn in a transaction that holds tenantID's tree lock
 // (lockTree), after the writer's turn in this process.
 func inTreeTx(ctx context.Context, db *DB, tenantID uuid.UUID, fn func(tx *gorm.DB) error) error {

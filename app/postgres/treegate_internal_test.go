@@ -11,6 +11,13 @@ import (
 	"github.com/google/uuid"
 )
 
+// size is how many trees have a writer holding or waiting for a turn.
+func (g *treeGate) size() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.turns)
+}
+
 // Ensure one writer per tree holds the turn at a time, another tree is
 // not held up, and the map empties once every writer left.
 func TestTreeGateOneTurnPerTree(t *testing.T) {
